@@ -1,0 +1,33 @@
+/* worker: per-thread connections (see worker.h). */
+#include "api/worker.h"
+
+#include <stdlib.h>
+
+#include "api/config.h"
+#include "common/db.h"
+#include "common/redis.h"
+#include "common/banned.h"
+
+struct worker *worker_new(const struct api_config *cfg)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->db = db_new(&cfg->db);
+	w->redis = redis_new(&cfg->redis);
+	if (!w->db || !w->redis) {
+		worker_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void worker_free(struct worker *w)
+{
+	if (!w)
+		return;
+	db_free(w->db);
+	redis_free(w->redis);
+	free(w);
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# run.sh: the demo behind `make run`. Starts a private MariaDB and Redis under ./var/run
+# (data kept between runs; `make reset` wipes it), applies the migrations, loads the demo
+# catalogue once, creates a demo customer and a demo admin, starts pillivery-api, prints where
+# to look, and stops everything cleanly on Ctrl-C.
+#
+# Ports (override when busy): PV_RUN_DB_PORT 3307, PV_RUN_REDIS_PORT 6380, PV_API_PORT 8080.
+# Every PV_* variable already set in the environment is passed through unchanged.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+BUILD=${BUILD:-build}
+bin=$root/$BUILD/bin
+var=$root/var/run
+svc=$here/services.sh
+
+db_port=${PV_RUN_DB_PORT:-3307}
+redis_port=${PV_RUN_REDIS_PORT:-6380}
+mkdir -p "$var"
+
+api_pid=
+stop_all() {
+	trap - INT TERM EXIT
+	echo
+	echo "pillivery: stopping"
+	if [ -n "$api_pid" ] && kill -0 "$api_pid" 2> /dev/null; then
+		kill -TERM "$api_pid" 2> /dev/null
+		wait "$api_pid" 2> /dev/null
+	fi
+	rm -f "$var/api.pid"
+	bash "$svc" stop "$var"
+	echo "pillivery: stopped (data kept in var/run; make reset wipes it)"
+	exit 0
+}
+trap stop_all INT TERM EXIT
+
+bash "$svc" start-redis "$var" "$redis_port" yes || exit 1
+bash "$svc" start-db "$var" "$db_port" || exit 1
+
+if [ ! -s "$var/jwt.secret" ]; then
+	head -c 48 /dev/urandom | base64 | tr -d '\n=+/' > "$var/jwt.secret"
+fi
+export PV_DB_HOST=${PV_DB_HOST:-127.0.0.1} PV_DB_PORT=${PV_DB_PORT:-$db_port}
+export PV_DB_USER=${PV_DB_USER:-pillivery} PV_DB_PASSWORD=${PV_DB_PASSWORD:-pillivery}
+export PV_DB_NAME=${PV_DB_NAME:-pillivery}
+export PV_REDIS_HOST=${PV_REDIS_HOST:-127.0.0.1} PV_REDIS_PORT=${PV_REDIS_PORT:-$redis_port}
+export PV_JWT_SECRET=${PV_JWT_SECRET:-$(cat "$var/jwt.secret")}
+export PV_API_PORT=${PV_API_PORT:-8080}
+export PV_PROFILE=${PV_PROFILE:-demo}
+api=http://localhost:$PV_API_PORT
+
+"$bin/pillivery-api" --migrate >> "$var/api.log" 2>&1 || {
+	echo "pillivery: migration failed, see var/run/api.log" >&2
+	tail -n 5 "$var/api.log" >&2
+	exit 1
+}
+sql() { mariadb --no-defaults -S "$var/mariadb.sock" -uroot "$PV_DB_NAME" "$@"; }
+if [ "$(sql -N -e 'SELECT COUNT(*) FROM items')" = 0 ]; then
+	echo "pillivery: loading the demo catalogue"
+	sql < "$root/core/sql/seed/demo_catalogue.sql" || exit 1
+fi
+
+"$bin/pillivery-api" >> "$var/api.log" 2>&1 &
+api_pid=$!
+echo "$api_pid" > "$var/api.pid"
+for _ in $(seq 1 100); do
+	curl -fsS "$api/health" > /dev/null 2>&1 && break
+	kill -0 "$api_pid" 2> /dev/null || break
+	sleep 0.1
+done
+if ! curl -fsS "$api/health" > /dev/null 2>&1; then
+	echo "pillivery: pillivery-api did not start; last lines of var/run/api.log:" >&2
+	tail -n 20 "$var/api.log" >&2
+	exit 1
+fi
+
+# Demo accounts (created once): a customer and an admin.
+demo_user() {
+	curl -s -o /dev/null -X POST "$api/api/users" -H 'Content-Type: application/json' -d "$1"
+}
+demo_user '{"email":"demo@pillivery.example","password":"Demo1234!","displayName":"데모고객","city":"서울","detailAddress":"강남구 테헤란로 1","realName":"김데모","phone":"010-0000-0001"}'
+demo_user '{"email":"admin@pillivery.example","password":"Admin1234!","displayName":"관리자","city":"서울","detailAddress":"중구 세종대로 110","realName":"박관리","phone":"010-0000-0002"}'
+sql -e "UPDATE users SET role = 'ADMIN' WHERE email_key = 'admin@pillivery.example'"
+
+cat << TXT
+
+  Pillivery is running.
+
+  API            $api            (logs: var/run/api.log, JSON lines)
+  API docs       $api/docs       (OpenAPI: $api/openapi.json)
+  Health         $api/health  $api/ready  $api/metrics
+  MariaDB        127.0.0.1:$db_port  database $PV_DB_NAME  (mariadb -S var/run/mariadb.sock -uroot $PV_DB_NAME)
+  Redis          127.0.0.1:$redis_port
+
+  Demo accounts  demo@pillivery.example / Demo1234!     admin@pillivery.example / Admin1234!
+
+  Try it:
+    # log in: the tokens come back in the Authorization, Refresh and userId headers
+    curl -si -X POST $api/api/users/auth -H 'Content-Type: application/json' \\
+         -d '{"username":"demo@pillivery.example","password":"Demo1234!"}' | tr -d '\r' > login.txt
+    TOKEN=\$(sed -n 's/^Authorization: Bearer //p' login.txt)
+    USER_ID=\$(sed -n 's/^userId: //p' login.txt)
+    curl -s $api/api/users/\$USER_ID -H "Authorization: Bearer \$TOKEN"
+    # sign up a new customer
+    curl -s -X POST $api/api/users -H 'Content-Type: application/json' \\
+         -d '{"email":"me@example.com","password":"Passw0rd!","displayName":"me","city":"서울","detailAddress":"1번지","realName":"홍길동"}'
+
+  Ctrl-C stops everything (data is kept; make reset wipes it).
+TXT
+wait "$api_pid"
+echo "pillivery: pillivery-api exited; see var/run/api.log"
