@@ -147,12 +147,12 @@ static void make_dummy_hash(void)
 static void throttle_keys(const struct req *r, const char *email, char *acct, size_t acct_len,
 			  char *ip, size_t ip_len)
 {
-	const char *prefix = redis_prefix(r->w->redis);
-	size_t n = (size_t)snprintf(acct, acct_len, "%slogin:acct:", prefix);
+	/* throttle adds the Redis key prefix */
+	size_t n = (size_t)snprintf(acct, acct_len, "login:acct:");
 	for (const char *p = email; *p && n + 1 < acct_len; p++)
 		acct[n++] = (char)tolower((unsigned char)*p);
 	acct[n < acct_len ? n : acct_len - 1] = '\0';
-	snprintf(ip, ip_len, "%slogin:ip:%s", prefix, r->client_ip);
+	snprintf(ip, ip_len, "login:ip:%s", r->client_ip);
 }
 
 /* Counts a failed login for the account and the client. */

@@ -1,12 +1,12 @@
 /* clock: the injectable "now" and the shop's time zone (see clock.h). */
 #include "common/clock.h"
 
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <fcntl.h>
 
 #include "common/err.h"
 #include "common/banned.h"
@@ -118,6 +118,7 @@ const char *clock_zone(void)
 
 int clock_format_ts(time_t t, char out[CLOCK_TS_LEN])
 {
+	char tmp[64];
 	struct tm tm;
 	long off, aoff;
 	int n;
@@ -126,11 +127,12 @@ int clock_format_ts(time_t t, char out[CLOCK_TS_LEN])
 		return -E_INTERNAL_ERROR;
 	off = tm.tm_gmtoff;
 	aoff = off < 0 ? -off : off;
-	n = snprintf(out, CLOCK_TS_LEN, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld",
+	n = snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld",
 	             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	             off < 0 ? '-' : '+', aoff / 3600, aoff / 60 % 60);
 	if (n < 0 || n >= CLOCK_TS_LEN)
 		return -E_TOO_LONG;
+	memcpy(out, tmp, (size_t)n + 1);
 	return 0;
 }
 
@@ -139,15 +141,17 @@ int clock_format_utc_ms(int64_t unix_ms, char out[CLOCK_TS_LEN])
 	int64_t secs = clock_floor_div(unix_ms, 1000);
 	int ms = (int)(unix_ms - secs * 1000);
 	time_t t = (time_t)secs;
+	char tmp[64];
 	struct tm tm;
 	int n;
 
 	if (!gmtime_r(&t, &tm))
 		return -E_INTERNAL_ERROR;
-	n = snprintf(out, CLOCK_TS_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+	n = snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
 	             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 	if (n < 0 || n >= CLOCK_TS_LEN)
 		return -E_TOO_LONG;
+	memcpy(out, tmp, (size_t)n + 1);
 	return 0;
 }
 
@@ -168,15 +172,17 @@ int32_t clock_today(void)
 
 int clock_format_day(int32_t day, char out[CLOCK_DATE_LEN])
 {
+	char tmp[32];
 	unsigned m, d;
 	int y, n;
 
 	clock_civil_from_days(day, &y, &m, &d);
 	if (y < 0 || y > 9999)
 		return -E_TOO_LONG;
-	n = snprintf(out, CLOCK_DATE_LEN, "%04d-%02u-%02u", y, m, d);
+	n = snprintf(tmp, sizeof(tmp), "%04d-%02u-%02u", y, m, d);
 	if (n < 0 || n >= CLOCK_DATE_LEN)
 		return -E_TOO_LONG;
+	memcpy(out, tmp, (size_t)n + 1);
 	return 0;
 }
 

@@ -143,14 +143,18 @@ int crypto_b64url_decode(const char *in, size_t n, void *out, size_t outlen)
 	if (pad && pad != (4 - len % 4) % 4)
 		return -E_MALFORMED_REQUEST;
 	need = len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0);
+	for (size_t i = 0; i < len; i++) {
+		if (crypto_b64url_value(in[i]) < 0)
+			return -E_MALFORMED_REQUEST;
+	}
+	/* the low bits the last character carries beyond the data must be zero */
+	if ((len % 4 == 2 && (crypto_b64url_value(in[len - 1]) & 0x0f)) ||
+	    (len % 4 == 3 && (crypto_b64url_value(in[len - 1]) & 0x03)))
+		return -E_MALFORMED_REQUEST;
 	if (outlen < need)
 		return -E_TOO_LONG;
 	for (size_t i = 0; i < len; i++) {
-		int v = crypto_b64url_value(in[i]);
-
-		if (v < 0)
-			return -E_MALFORMED_REQUEST;
-		acc = acc << 6 | (uint32_t)v;
+		acc = acc << 6 | (uint32_t)crypto_b64url_value(in[i]);
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
@@ -158,8 +162,6 @@ int crypto_b64url_decode(const char *in, size_t n, void *out, size_t outlen)
 			acc &= (1u << bits) - 1;
 		}
 	}
-	if (acc != 0)
-		return -E_MALFORMED_REQUEST;
 	return (int)k;
 }
 

@@ -262,7 +262,8 @@ int metrics_observe(const char *family, const char *labels, double v)
 	return metrics_update(family, labels, v, METRICS_OBSERVE);
 }
 
-/* A sample value as Prometheus (Go's ParseFloat) reads it: shortest round-trip text. */
+/* A sample value as Prometheus (Go's ParseFloat) reads it: integers plainly, others as the
+ * shortest text that reads back exactly. */
 static void metrics_fmt_double(double v, char out[32])
 {
 	if (isnan(v)) {
@@ -271,6 +272,10 @@ static void metrics_fmt_double(double v, char out[32])
 	}
 	if (isinf(v)) {
 		snprintf(out, 32, "%s", v > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	if (v == floor(v) && fabs(v) < 1e15) {
+		snprintf(out, 32, "%.0f", v); /* counts read best without an exponent */
 		return;
 	}
 	for (int prec = 1; prec <= 17; prec++) {

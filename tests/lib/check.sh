@@ -63,6 +63,22 @@ run_part() {
 case "$only" in
 all | unit) run_part unit "$bin/unit-tests" ;;
 esac
+# SQL-level constraint tests of the schema and the seed (core/sql/checks/schema_test.sh)
+run_schema() {
+	local out r f
+	echo "pillivery: schema tests"
+	out=$(bash "$root/core/sql/checks/schema_test.sh" "$var/mariadb.sock" 2>&1)
+	printf '%s\n' "$out" | grep -v '^ok ' | tail -n 20
+	r=$(printf '%s\n' "$out" | sed -n 's/^schema_test: passed \([0-9]*\), failed \([0-9]*\)$/\1/p')
+	f=$(printf '%s\n' "$out" | sed -n 's/^schema_test: passed \([0-9]*\), failed \([0-9]*\)$/\2/p')
+	[ -n "$r" ] || { r=0; f=1; echo "pillivery: schema tests did not finish"; }
+	total_run=$((total_run + r + f))
+	total_fail=$((total_fail + f))
+}
+
+case "$only" in
+all | unit) run_schema ;;
+esac
 case "$only" in
 all | it) run_part it "$bin/it-tests" ;;
 esac

@@ -1,11 +1,11 @@
 -- 0001_schema.sql: the whole Pillivery-C schema (MariaDB 10.11).
 --
--- Applied once by the migration runner (`pillivery-api --migrate`), which records version 1 in
--- schema_migrations afterwards. The runner sends one statement at a time, splitting on a ';'
--- at the end of a line: no DELIMITER, no stored programs, and no line in this file may end in
--- ';' inside a comment or a string. MariaDB DDL is not transactional, so every statement is
--- written to be re-runnable (IF NOT EXISTS, INSERT IGNORE): a run interrupted half-way can
--- simply be started again.
+-- Applied once by the migration runner (`pillivery-api --migrate`, core/migrate.c), which
+-- records version 1 in schema_migrations afterwards. Rules for every migration file: plain
+-- statements ended by ';' at the end of a line (no DELIMITER, no stored programs, no line ending
+-- in ';' inside a comment or a string, no result sets), and, since MariaDB DDL is not
+-- transactional, every statement re-runnable (IF NOT EXISTS, INSERT IGNORE) so that a run
+-- interrupted half-way can simply be started again.
 --
 -- Conventions (see core/sql/README.md):
 --   * money is BIGINT integer won, never negative.
@@ -17,13 +17,14 @@
 --   * timestamps have no DEFAULT: the application writes them from its (injectable) clock,
 --     administrators write UTC_TIMESTAMP().
 
+-- Same shape as the table core/migrate.c creates before it applies anything (this statement is
+-- then a no-op). It is here so that the file alone builds the whole schema.
 CREATE TABLE IF NOT EXISTS schema_migrations (
-  version INT NOT NULL COMMENT 'number NNNN of core/sql/migrations/NNNN_name.sql',
-  name VARCHAR(255) NOT NULL COMMENT 'file name without .sql, e.g. 0001_schema',
-  applied_at DATETIME NOT NULL COMMENT 'UTC',
-  PRIMARY KEY (version)
+  version INT NOT NULL PRIMARY KEY,
+  name VARCHAR(255) NOT NULL,
+  applied_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
-  COMMENT='Applied migrations, one row per file, written by the runner after the file succeeded';
+  COMMENT='Applied schema migrations (core/sql/migrations)';
 
 -- ---------------------------------------------------------------------------------------------
 -- Users (API.md section 3)
@@ -395,6 +396,9 @@ CREATE TABLE IF NOT EXISTS subscriptions (
   last_failure_at DATETIME NULL,
   last_failure_code VARCHAR(32) NULL COMMENT 'gateway code as text (-782) or TIMEOUT, NETWORK, HTTP_5XX',
   last_failure_message VARCHAR(500) NULL,
+  charge_hold_until DATETIME NULL
+    COMMENT 'no automatic attempt before this time, e.g. after RETRY_LATER (-429) until 00:00 KST, NULL = no hold',
+  charge_hold_reason VARCHAR(64) NULL COMMENT 'outcome class or code that set the hold',
   created_at DATETIME NOT NULL,
   updated_at DATETIME NOT NULL,
   PRIMARY KEY (subscription_id),

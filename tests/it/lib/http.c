@@ -142,7 +142,7 @@ static void finish_body(struct it_resp *r, struct sink *s)
 	r->body_len = s->len;
 	r->json = NULL;
 	if (r->body && r->body_len)
-		r->json = cJSON_ParseWithLengthOpts(r->body, r->body_len, NULL, 1);
+		r->json = cJSON_ParseWithOpts(r->body, NULL, 1); /* body is NUL-terminated */
 }
 
 static bool has_header(const char *const *headers, const char *name)

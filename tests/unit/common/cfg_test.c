@@ -13,11 +13,11 @@
 #define SECRET32 "0123456789abcdef0123456789abcdef"
 
 static const struct cfg_opt opts[] = {
-	{"PV_API_PORT", CFG_INT, "8080", 1, 65535, 0, "HTTP port"},
-	{"PV_JWT_ISSUER", CFG_STR, "pillivery", 3, 32, 0, "token issuer"},
-	{"PV_DEBUG", CFG_BOOL, "false", 0, 0, 0, "verbose logging"},
-	{"PV_JWT_SECRET", CFG_SECRET, NULL, 32, 0, CFG_REQUIRED, "HS256 signing key"},
-	{"PV_REDIS_URL", CFG_STR, NULL, 0, 0, 0, "Redis URL"},
+    {"PV_API_PORT", CFG_INT, "8080", 1, 65535, 0, "HTTP port"},
+    {"PV_JWT_ISSUER", CFG_STR, "pillivery", 3, 32, 0, "token issuer"},
+    {"PV_DEBUG", CFG_BOOL, "false", 0, 0, 0, "verbose logging"},
+    {"PV_JWT_SECRET", CFG_SECRET, NULL, 32, 0, CFG_REQUIRED, "HS256 signing key"},
+    {"PV_REDIS_URL", CFG_STR, NULL, 0, 0, 0, "Redis URL"},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -83,19 +83,19 @@ START_TEST(test_env_wins_over_file_over_default)
 {
 	struct cfg *c = NULL;
 	const char *f = cfg_file("# pillivery\n"
-				 "\n"
-				 "PV_API_PORT=9000\n"
-				 "  PV_JWT_ISSUER = shop  \n"
-				 "PV_REDIS_URL=\"redis://127.0.0.1:6379/0\"\n"
-				 "PV_JWT_SECRET='" SECRET32 "'\r\n"
-				 "OTHER_TOOL_SETTING=ignored\n"
-				 "   # indented comment\n");
+	                         "\n"
+	                         "PV_API_PORT=9000\n"
+	                         "  PV_JWT_ISSUER = shop  \n"
+	                         "PV_REDIS_URL=\"redis://127.0.0.1:6379/0\"\n"
+	                         "PV_JWT_SECRET='" SECRET32 "'\r\n"
+	                         "OTHER_TOOL_SETTING=ignored\n"
+	                         "   # indented comment\n");
 
 	setenv("PV_API_PORT", "9100", 1);
 	setenv("PV_DEBUG", "yes", 1);
 	ck_assert_int_eq(cfg_load(&c, opts, NOPTS, f, err, sizeof(err)), 0);
-	ck_assert_int_eq(cfg_int(c, "PV_API_PORT"), 9100);                       /* env */
-	ck_assert_str_eq(cfg_str(c, "PV_JWT_ISSUER"), "shop");                  /* file */
+	ck_assert_int_eq(cfg_int(c, "PV_API_PORT"), 9100);                        /* env */
+	ck_assert_str_eq(cfg_str(c, "PV_JWT_ISSUER"), "shop");                    /* file */
 	ck_assert_str_eq(cfg_str(c, "PV_REDIS_URL"), "redis://127.0.0.1:6379/0"); /* unquoted */
 	ck_assert_str_eq(cfg_str(c, "PV_JWT_SECRET"), SECRET32);
 	ck_assert(cfg_bool(c, "PV_DEBUG"));
@@ -170,6 +170,8 @@ START_TEST(test_int_errors)
 	cfg_expect_error(NULL, "PV_API_PORT: \"80?80\" is not an integer");
 	setenv("PV_API_PORT", "70000", 1);
 	cfg_expect_error(NULL, "PV_API_PORT: 70000 is above the maximum 65535");
+	setenv("PV_API_PORT", "65536", 1);
+	cfg_expect_error(NULL, "PV_API_PORT: 65536 is above the maximum 65535");
 	setenv("PV_API_PORT", "0", 1);
 	cfg_expect_error(NULL, "PV_API_PORT: 0 is below the minimum 1");
 	setenv("PV_API_PORT", "-5", 1);
@@ -197,7 +199,8 @@ START_TEST(test_bool_error)
 {
 	setenv("PV_JWT_SECRET", SECRET32, 1);
 	setenv("PV_DEBUG", "maybe", 1);
-	cfg_expect_error(NULL, "PV_DEBUG: \"maybe\" is not a boolean (true/false/1/0/yes/no/on/off)");
+	cfg_expect_error(NULL,
+	                 "PV_DEBUG: \"maybe\" is not a boolean (true/false/1/0/yes/no/on/off)");
 }
 END_TEST
 
@@ -261,7 +264,44 @@ START_TEST(test_file_errors)
 	cfg_expect_error(f, "PV_API_PORT: \"http\" is not an integer");
 
 	cfg_expect_error("/nonexistent/pv.conf",
-			 "/nonexistent/pv.conf: cannot open: No such file or directory");
+	                 "/nonexistent/pv.conf: cannot open: No such file or directory");
+}
+END_TEST
+
+START_TEST(test_file_limits)
+{
+	char expect[160], *text;
+	const char *f;
+	size_t n = 5000;
+
+	setenv("PV_JWT_SECRET", SECRET32, 1);
+	text = malloc(n + 32);
+	ck_assert_ptr_nonnull(text);
+	memcpy(text, "# ok\nPV_JWT_ISSUER=", 19);
+	memset(text + 19, 'i', n);
+	memcpy(text + 19 + n, "\n", 2);
+	f = cfg_file(text);
+	snprintf(expect, sizeof(expect), "line 2 of %s: longer than 4096 bytes", f);
+	cfg_expect_error(f, expect);
+	unlink(f);
+	free(text);
+
+	/* 1 MiB of comment lines and then some */
+	n = 1100 * 1024;
+	text = malloc(n + 1);
+	ck_assert_ptr_nonnull(text);
+	for (size_t i = 0; i < n; i += 64) {
+		memset(text + i, '#', 63);
+		text[i + 63] = '\n';
+	}
+	text[n] = '\0';
+	f = cfg_file(text);
+	snprintf(expect, sizeof(expect), "%s: larger than 1048576 bytes", f);
+	cfg_expect_error(f, expect);
+	free(text);
+
+	/* a directory opens but cannot be read */
+	cfg_expect_error("/tmp", "/tmp: read error");
 }
 END_TEST
 
@@ -291,10 +331,10 @@ START_TEST(test_dump_masks_secrets)
 	cfg_dump(f, c);
 	fclose(f);
 	ck_assert_str_eq(text, "PV_API_PORT=8080\n"
-			       "PV_JWT_ISSUER=pillivery\n"
-			       "PV_DEBUG=false\n"
-			       "PV_JWT_SECRET=****\n"
-			       "PV_REDIS_URL=redis://r:6379\n");
+	                       "PV_JWT_ISSUER=pillivery\n"
+	                       "PV_DEBUG=false\n"
+	                       "PV_JWT_SECRET=****\n"
+	                       "PV_REDIS_URL=redis://r:6379\n");
 	free(text);
 	cfg_free(c);
 }
@@ -310,11 +350,11 @@ START_TEST(test_print_help)
 	cfg_print_help(f, "Usage: pillivery-api [--config FILE] [--help]", opts, NOPTS);
 	fclose(f);
 	ck_assert_str_eq(text, "Usage: pillivery-api [--config FILE] [--help]\n"
-			       "  PV_API_PORT    int     8080        HTTP port\n"
-			       "  PV_JWT_ISSUER  string  pillivery   token issuer\n"
-			       "  PV_DEBUG       bool    false       verbose logging\n"
-			       "  PV_JWT_SECRET  secret  (secret)    HS256 signing key\n"
-			       "  PV_REDIS_URL   string  (empty)     Redis URL\n");
+	                       "  PV_API_PORT    int     8080        HTTP port\n"
+	                       "  PV_JWT_ISSUER  string  pillivery   token issuer\n"
+	                       "  PV_DEBUG       bool    false       verbose logging\n"
+	                       "  PV_JWT_SECRET  secret  (secret)    HS256 signing key\n"
+	                       "  PV_REDIS_URL   string  (empty)     Redis URL\n");
 	free(text);
 }
 END_TEST
@@ -322,7 +362,7 @@ END_TEST
 START_TEST(test_help_marks_required)
 {
 	static const struct cfg_opt req[] = {
-		{"PV_DB_NAME", CFG_STR, NULL, 0, 0, CFG_REQUIRED, "database name"},
+	    {"PV_DB_NAME", CFG_STR, NULL, 0, 0, CFG_REQUIRED, "database name"},
 	};
 	char *text = NULL;
 	size_t len = 0;
@@ -342,6 +382,7 @@ START_TEST(test_unknown_name_aborts)
 
 	setenv("PV_JWT_SECRET", SECRET32, 1);
 	ck_assert_int_eq(cfg_load(&c, opts, NOPTS, NULL, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(freopen("/dev/null", "w", stderr)); /* the expected complaint */
 	cfg_int(c, "PV_NOT_DECLARED");
 }
 END_TEST
@@ -352,6 +393,7 @@ START_TEST(test_wrong_type_aborts)
 
 	setenv("PV_JWT_SECRET", SECRET32, 1);
 	ck_assert_int_eq(cfg_load(&c, opts, NOPTS, NULL, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(freopen("/dev/null", "w", stderr));
 	cfg_int(c, "PV_JWT_ISSUER");
 }
 END_TEST
@@ -375,6 +417,7 @@ Suite *cfg_suite(void)
 	tcase_add_test(tc, test_string_length_bounds);
 	tcase_add_test(tc, test_file_unknown_option);
 	tcase_add_test(tc, test_file_errors);
+	tcase_add_test(tc, test_file_limits);
 	tcase_add_test(tc, test_error_message_fits_small_buffer);
 	tcase_add_test(tc, test_dump_masks_secrets);
 	tcase_add_test(tc, test_print_help);

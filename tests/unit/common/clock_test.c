@@ -105,9 +105,15 @@ END_TEST
 
 START_TEST(test_zone_unknown_is_refused)
 {
-	static const char *const bad[] = {"Mars/Olympus_Mons", "", "Asia/", "../../etc/passwd",
-					  "/usr/share/zoneinfo/UTC", "zone.tab", "Asia/Seoul ",
-					  "asia/seoul"};
+	static const char *const bad[] = {"Mars/Olympus_Mons",
+	                                  "",
+	                                  "Asia/",
+	                                  "../../etc/passwd",
+	                                  "/usr/share/zoneinfo/UTC",
+	                                  "zone.tab",
+	                                  "leapseconds",
+	                                  "Asia/Seoul ",
+	                                  "asia/seoul"};
 	char ts[CLOCK_TS_LEN];
 
 	ck_assert_int_eq(clock_set_zone("Asia/Seoul"), 0);
@@ -184,10 +190,10 @@ START_TEST(test_next_day_across_month_and_year_ends)
 		int ny;
 		unsigned nm, nd;
 	} cases[] = {
-		{2024, 2, 28, 2024, 2, 29}, {2024, 2, 29, 2024, 3, 1}, {2025, 2, 28, 2025, 3, 1},
-		{2000, 2, 28, 2000, 2, 29}, {1900, 2, 28, 1900, 3, 1}, {2100, 2, 28, 2100, 3, 1},
-		{2026, 1, 31, 2026, 2, 1},  {2026, 4, 30, 2026, 5, 1}, {2025, 12, 31, 2026, 1, 1},
-		{1969, 12, 31, 1970, 1, 1}, {2026, 8, 31, 2026, 9, 1}, {2026, 11, 30, 2026, 12, 1},
+	    {2024, 2, 28, 2024, 2, 29}, {2024, 2, 29, 2024, 3, 1}, {2025, 2, 28, 2025, 3, 1},
+	    {2000, 2, 28, 2000, 2, 29}, {1900, 2, 28, 1900, 3, 1}, {2100, 2, 28, 2100, 3, 1},
+	    {2026, 1, 31, 2026, 2, 1},  {2026, 4, 30, 2026, 5, 1}, {2025, 12, 31, 2026, 1, 1},
+	    {1969, 12, 31, 1970, 1, 1}, {2026, 8, 31, 2026, 9, 1}, {2026, 11, 30, 2026, 12, 1},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -197,14 +203,18 @@ START_TEST(test_next_day_across_month_and_year_ends)
 
 		clock_civil_from_days(day + 1, &y, &m, &d);
 		ck_assert_msg(y == cases[i].ny && m == cases[i].nm && d == cases[i].nd,
-			      "%d-%u-%u + 1 gave %d-%u-%u", cases[i].y, cases[i].m, cases[i].d, y, m,
-			      d);
+		              "%d-%u-%u + 1 gave %d-%u-%u", cases[i].y, cases[i].m, cases[i].d, y,
+		              m, d);
 	}
 	/* a 30-day period from Jan 31 of a leap year */
-	ck_assert_int_eq(clock_days_from_civil(2024, 1, 31) + 30, clock_days_from_civil(2024, 3, 1));
-	ck_assert_int_eq(clock_days_from_civil(2025, 1, 31) + 30, clock_days_from_civil(2025, 3, 2));
-	ck_assert_int_eq(clock_days_from_civil(2025, 1, 1) - clock_days_from_civil(2024, 1, 1), 366);
-	ck_assert_int_eq(clock_days_from_civil(2026, 1, 1) - clock_days_from_civil(2025, 1, 1), 365);
+	ck_assert_int_eq(clock_days_from_civil(2024, 1, 31) + 30,
+	                 clock_days_from_civil(2024, 3, 1));
+	ck_assert_int_eq(clock_days_from_civil(2025, 1, 31) + 30,
+	                 clock_days_from_civil(2025, 3, 2));
+	ck_assert_int_eq(clock_days_from_civil(2025, 1, 1) - clock_days_from_civil(2024, 1, 1),
+	                 366);
+	ck_assert_int_eq(clock_days_from_civil(2026, 1, 1) - clock_days_from_civil(2025, 1, 1),
+	                 365);
 }
 END_TEST
 
@@ -262,16 +272,18 @@ END_TEST
 START_TEST(test_parse_day_is_strict)
 {
 	static const char *const bad[] = {
-		"2026-02-30", "2026-02-29", "2023-02-29", "1900-02-29", "2026-04-31", "2026-13-01",
-		"2026-00-10", "2026-01-00", "2026-01-32", "2026-1-05",  "2026-01-5",  "26-01-05",
-		"2026/01/05", "2026-01-05T00:00:00", " 2026-01-05", "2026-01-05 ", "+026-01-05",
-		"-026-01-05", "2026-0a-05", "20260105",  "",          "2026-01-05\n",
+	    "2026-02-30", "2026-02-29",          "2023-02-29",  "1900-02-29",
+	    "2026-04-31", "2026-13-01",          "2026-00-10",  "2026-01-00",
+	    "2026-01-32", "2026-1-05",           "2026-01-5",   "26-01-05",
+	    "2026/01/05", "2026-01-05T00:00:00", " 2026-01-05", "2026-01-05 ",
+	    "+026-01-05", "-026-01-05",          "2026-0a-05",  "20260105",
+	    "",           "2026-01-05\n",
 	};
 	int32_t d = 12345;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_msg(clock_parse_day(bad[i], &d) == -E_INVALID_PARAMETER_TYPE,
-			      "\"%s\" accepted", bad[i]);
+		              "\"%s\" accepted", bad[i]);
 	ck_assert_int_eq(clock_parse_day(NULL, &d), -E_INVALID_PARAMETER_TYPE);
 	ck_assert_int_eq(d, 12345); /* untouched on failure */
 }

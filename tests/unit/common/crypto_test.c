@@ -41,8 +41,8 @@ START_TEST(test_random_large_request)
 	/* about 4096 expected; a short read would leave a zero tail */
 	ck_assert_uint_lt(zeros, 8192);
 	ck_assert_int_ne(big[sizeof(big) - 1] | big[sizeof(big) - 2] | big[sizeof(big) - 3] |
-				 big[sizeof(big) - 4],
-			 0);
+	                     big[sizeof(big) - 4],
+	                 0);
 }
 END_TEST
 
@@ -71,8 +71,8 @@ START_TEST(test_uuid4_format)
 				ck_assert_int_eq(u[i], '-');
 			else
 				ck_assert_msg((u[i] >= '0' && u[i] <= '9') ||
-						      (u[i] >= 'a' && u[i] <= 'f'),
-					      "bad char %c in %s", u[i], u);
+				                  (u[i] >= 'a' && u[i] <= 'f'),
+				              "bad char %c in %s", u[i], u);
 		}
 		ck_assert_int_eq(u[14], '4');
 		ck_assert_ptr_nonnull(strchr("89ab", u[19]));
@@ -86,14 +86,14 @@ START_TEST(test_b64url_encode_vectors)
 {
 	static const struct {
 		const char *in, *out;
-	} v[] = {{"", ""},          {"f", "Zg"},          {"fo", "Zm8"},        {"foo", "Zm9v"},
-		 {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}};
+	} v[] = {{"", ""},           {"f", "Zg"},          {"fo", "Zm8"},         {"foo", "Zm9v"},
+	         {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}};
 	const unsigned char url[] = {0xfb, 0xff, 0xbf};
 	char out[16];
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		ck_assert_int_eq(crypto_b64url_encode(v[i].in, strlen(v[i].in), out, sizeof(out)),
-				 (int)strlen(v[i].out));
+		                 (int)strlen(v[i].out));
 		ck_assert_str_eq(out, v[i].out);
 	}
 	/* the URL alphabet: '-' and '_' instead of '+' and '/' */
@@ -144,23 +144,23 @@ END_TEST
 START_TEST(test_b64url_decode_rejects)
 {
 	static const char *const bad[] = {
-		"Z",        /* a lone character cannot encode a byte */
-		"Zg=",      /* padding not to a multiple of 4 */
-		"Zg===",    /* too much padding */
-		"Zm9v====", /* padding where none belongs */
-		"Zh",       /* non-zero unused bits: not the canonical encoding of "f" */
-		"Zm9=",     /* ditto for two bytes */
-		"+/8",      /* standard alphabet */
-		"Zm 9v",    /* whitespace */
-		"Zg=a",     /* data after padding */
-		"=Zg",
+	    "Z",        /* a lone character cannot encode a byte */
+	    "Zg=",      /* padding not to a multiple of 4 */
+	    "Zg===",    /* too much padding */
+	    "Zm9v====", /* padding where none belongs */
+	    "Zh",       /* non-zero unused bits: not the canonical encoding of "f" */
+	    "Zm9=",     /* ditto for two bytes */
+	    "+/8",      /* standard alphabet */
+	    "Zm 9v",    /* whitespace */
+	    "Zg=a",     /* data after padding */
+	    "=Zg",
 	};
 	unsigned char out[16];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_msg(crypto_b64url_decode(bad[i], strlen(bad[i]), out, sizeof(out)) ==
-				      -E_MALFORMED_REQUEST,
-			      "\"%s\" accepted", bad[i]);
+		                  -E_MALFORMED_REQUEST,
+		              "\"%s\" accepted", bad[i]);
 	ck_assert_int_eq(crypto_b64url_decode("Zm9vYmFy", 8, out, 5), -E_TOO_LONG);
 	ck_assert_int_eq(crypto_b64url_decode("Zm9vYmFy", 8, out, 6), 6);
 }
@@ -177,7 +177,8 @@ START_TEST(test_b64url_round_trip)
 		ck_assert_int_eq(crypto_random(in, n), 0);
 		len = crypto_b64url_encode(in, n, enc, sizeof(enc));
 		ck_assert_int_eq(len, (int)((n * 4 + 2) / 3));
-		ck_assert_int_eq(crypto_b64url_decode(enc, (size_t)len, back, sizeof(back)), (int)n);
+		ck_assert_int_eq(crypto_b64url_decode(enc, (size_t)len, back, sizeof(back)),
+		                 (int)n);
 		ck_assert_int_eq(memcmp(in, back, n), 0);
 	}
 }

@@ -64,15 +64,15 @@ START_TEST(test_line_is_exact)
 	char *out;
 
 	log_set_request_id("req-1");
-	log_info("request", "method", "GET", "status:i", 200LL, "bytes:u",
-		 18446744073709551615ULL, "ratio:f", 0.25, "ok:b", 1, "none:s", (const char *)NULL,
-		 "neg:i", -7LL, "off:b", 0);
+	log_info("request", "method", "GET", "status:i", 200LL, "bytes:u", 18446744073709551615ULL,
+	         "ratio:f", 0.25, "ok:b", 1, "none:s", (const char *)NULL, "neg:i", -7LL, "off:b",
+	         0);
 	out = log_output();
 	ck_assert_str_eq(out, "{\"time\":\"2026-01-05T04:45:10.123Z\",\"level\":\"info\","
-			      "\"daemon\":\"test-daemon\",\"request_id\":\"req-1\","
-			      "\"msg\":\"request\",\"method\":\"GET\",\"status\":200,"
-			      "\"bytes\":18446744073709551615,\"ratio\":0.25,\"ok\":true,"
-			      "\"none\":null,\"neg\":-7,\"off\":false}\n");
+	                      "\"daemon\":\"test-daemon\",\"request_id\":\"req-1\","
+	                      "\"msg\":\"request\",\"method\":\"GET\",\"status\":200,"
+	                      "\"bytes\":18446744073709551615,\"ratio\":0.25,\"ok\":true,"
+	                      "\"none\":null,\"neg\":-7,\"off\":false}\n");
 	free(out);
 }
 END_TEST
@@ -84,7 +84,7 @@ START_TEST(test_no_request_id_no_fields)
 	log_error("boom");
 	out = log_output();
 	ck_assert_str_eq(out, "{\"time\":\"2026-01-05T04:45:10.123Z\",\"level\":\"error\","
-			      "\"daemon\":\"test-daemon\",\"msg\":\"boom\"}\n");
+	                      "\"daemon\":\"test-daemon\",\"msg\":\"boom\"}\n");
 	free(out);
 }
 END_TEST
@@ -128,7 +128,8 @@ START_TEST(test_level_filter)
 	out = log_output();
 	ck_assert_uint_eq(log_count_lines(out), 2);
 	ck_assert_ptr_null(strstr(out, "\"msg\":\"i\""));
-	ck_assert_ptr_nonnull(strstr(out, "\"level\":\"warn\",\"daemon\":\"test-daemon\",\"msg\":\"w\""));
+	ck_assert_ptr_nonnull(
+	    strstr(out, "\"level\":\"warn\",\"daemon\":\"test-daemon\",\"msg\":\"w\""));
 	ck_assert_ptr_nonnull(strstr(out, "\"level\":\"error\""));
 	free(out);
 }
@@ -187,8 +188,10 @@ START_TEST(test_request_id_is_per_thread)
 	log_set_request_id(NULL);
 	log_info("cleared");
 	out = log_output();
-	ck_assert_ptr_nonnull(strstr(out, "\"daemon\":\"test-daemon\",\"msg\":\"from thread without id\""));
-	ck_assert_ptr_nonnull(strstr(out, "\"request_id\":\"job-7\",\"msg\":\"from thread with id\""));
+	ck_assert_ptr_nonnull(
+	    strstr(out, "\"daemon\":\"test-daemon\",\"msg\":\"from thread without id\""));
+	ck_assert_ptr_nonnull(
+	    strstr(out, "\"request_id\":\"job-7\",\"msg\":\"from thread with id\""));
 	ck_assert_ptr_nonnull(strstr(out, "\"request_id\":\"main-id\",\"msg\":\"from main\""));
 	ck_assert_ptr_nonnull(strstr(out, "\"daemon\":\"test-daemon\",\"msg\":\"cleared\""));
 	free(out);
@@ -196,7 +199,7 @@ START_TEST(test_request_id_is_per_thread)
 END_TEST
 
 #define LOG_THREADS 4
-#define LOG_LINES 300
+#define LOG_LINES   300
 
 static void *log_flood_main(void *arg)
 {
@@ -232,8 +235,10 @@ START_TEST(test_concurrent_lines_are_whole)
 		th = (int)cJSON_GetObjectItemCaseSensitive(j, "thread")->valuedouble;
 		ck_assert_int_ge(th, 0);
 		ck_assert_int_lt(th, LOG_THREADS);
-		ck_assert_uint_eq(strlen(cJSON_GetObjectItemCaseSensitive(j, "pad")->valuestring), 599);
-		ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(j, "pad")->valuestring[0], 'a' + th);
+		ck_assert_uint_eq(strlen(cJSON_GetObjectItemCaseSensitive(j, "pad")->valuestring),
+		                  599);
+		ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(j, "pad")->valuestring[0],
+		                 'a' + th);
 		seen[th]++;
 		n++;
 		cJSON_Delete(j);

@@ -35,16 +35,18 @@ START_TEST(test_small_registry_exposition)
 	static const double bounds[] = {0.25, 0.5, 1};
 
 	ck_assert_int_eq(metrics_declare("pv_http_requests_total", METRIC_COUNTER,
-					 "HTTP requests by method and status.", NULL, 0),
-			 0);
-	ck_assert_int_eq(metrics_declare("pv_inflight", METRIC_GAUGE, "Requests in flight.", NULL, 0),
-			 0);
-	ck_assert_int_eq(metrics_declare("pv_latency_seconds", METRIC_HISTOGRAM, "Latency.", bounds,
-					 3),
-			 0);
-	ck_assert_int_eq(metrics_inc("pv_http_requests_total", "method=\"GET\",status=\"200\"", 1), 0);
-	ck_assert_int_eq(metrics_inc("pv_http_requests_total", "method=\"POST\",status=\"201\"", 1), 0);
-	ck_assert_int_eq(metrics_inc("pv_http_requests_total", "method=\"GET\",status=\"200\"", 2), 0);
+	                                 "HTTP requests by method and status.", NULL, 0),
+	                 0);
+	ck_assert_int_eq(
+	    metrics_declare("pv_inflight", METRIC_GAUGE, "Requests in flight.", NULL, 0), 0);
+	ck_assert_int_eq(
+	    metrics_declare("pv_latency_seconds", METRIC_HISTOGRAM, "Latency.", bounds, 3), 0);
+	ck_assert_int_eq(metrics_inc("pv_http_requests_total", "method=\"GET\",status=\"200\"", 1),
+	                 0);
+	ck_assert_int_eq(metrics_inc("pv_http_requests_total", "method=\"POST\",status=\"201\"", 1),
+	                 0);
+	ck_assert_int_eq(metrics_inc("pv_http_requests_total", "method=\"GET\",status=\"200\"", 2),
+	                 0);
 	ck_assert_int_eq(metrics_set("pv_inflight", "", 7), 0);
 	ck_assert_int_eq(metrics_set("pv_inflight", "", 3), 0);
 	ck_assert_int_eq(metrics_observe("pv_latency_seconds", "route=\"/a\"", 0.125), 0);
@@ -53,26 +55,26 @@ START_TEST(test_small_registry_exposition)
 	ck_assert_int_eq(metrics_observe("pv_latency_seconds", "route=\"/a\"", 4), 0);
 	ck_assert_int_eq(metrics_observe("pv_latency_seconds", "route=\"/b\"", 0.5), 0);
 	expect_exposition("# HELP pv_http_requests_total HTTP requests by method and status.\n"
-			  "# TYPE pv_http_requests_total counter\n"
-			  "pv_http_requests_total{method=\"GET\",status=\"200\"} 3\n"
-			  "pv_http_requests_total{method=\"POST\",status=\"201\"} 1\n"
-			  "# HELP pv_inflight Requests in flight.\n"
-			  "# TYPE pv_inflight gauge\n"
-			  "pv_inflight 3\n"
-			  "# HELP pv_latency_seconds Latency.\n"
-			  "# TYPE pv_latency_seconds histogram\n"
-			  "pv_latency_seconds_bucket{route=\"/a\",le=\"0.25\"} 2\n"
-			  "pv_latency_seconds_bucket{route=\"/a\",le=\"0.5\"} 2\n"
-			  "pv_latency_seconds_bucket{route=\"/a\",le=\"1\"} 3\n"
-			  "pv_latency_seconds_bucket{route=\"/a\",le=\"+Inf\"} 4\n"
-			  "pv_latency_seconds_sum{route=\"/a\"} 5.125\n"
-			  "pv_latency_seconds_count{route=\"/a\"} 4\n"
-			  "pv_latency_seconds_bucket{route=\"/b\",le=\"0.25\"} 0\n"
-			  "pv_latency_seconds_bucket{route=\"/b\",le=\"0.5\"} 1\n"
-			  "pv_latency_seconds_bucket{route=\"/b\",le=\"1\"} 1\n"
-			  "pv_latency_seconds_bucket{route=\"/b\",le=\"+Inf\"} 1\n"
-			  "pv_latency_seconds_sum{route=\"/b\"} 0.5\n"
-			  "pv_latency_seconds_count{route=\"/b\"} 1\n");
+	                  "# TYPE pv_http_requests_total counter\n"
+	                  "pv_http_requests_total{method=\"GET\",status=\"200\"} 3\n"
+	                  "pv_http_requests_total{method=\"POST\",status=\"201\"} 1\n"
+	                  "# HELP pv_inflight Requests in flight.\n"
+	                  "# TYPE pv_inflight gauge\n"
+	                  "pv_inflight 3\n"
+	                  "# HELP pv_latency_seconds Latency.\n"
+	                  "# TYPE pv_latency_seconds histogram\n"
+	                  "pv_latency_seconds_bucket{route=\"/a\",le=\"0.25\"} 2\n"
+	                  "pv_latency_seconds_bucket{route=\"/a\",le=\"0.5\"} 2\n"
+	                  "pv_latency_seconds_bucket{route=\"/a\",le=\"1\"} 3\n"
+	                  "pv_latency_seconds_bucket{route=\"/a\",le=\"+Inf\"} 4\n"
+	                  "pv_latency_seconds_sum{route=\"/a\"} 5.125\n"
+	                  "pv_latency_seconds_count{route=\"/a\"} 4\n"
+	                  "pv_latency_seconds_bucket{route=\"/b\",le=\"0.25\"} 0\n"
+	                  "pv_latency_seconds_bucket{route=\"/b\",le=\"0.5\"} 1\n"
+	                  "pv_latency_seconds_bucket{route=\"/b\",le=\"1\"} 1\n"
+	                  "pv_latency_seconds_bucket{route=\"/b\",le=\"+Inf\"} 1\n"
+	                  "pv_latency_seconds_sum{route=\"/b\"} 0.5\n"
+	                  "pv_latency_seconds_count{route=\"/b\"} 1\n");
 }
 END_TEST
 
@@ -82,28 +84,28 @@ START_TEST(test_unlabelled_histogram_and_default_buckets)
 	ck_assert(metrics_latency_buckets[0] == 0.001);
 	ck_assert(metrics_latency_buckets[12] == 10);
 	ck_assert_int_eq(metrics_declare("pv_db_seconds", METRIC_HISTOGRAM, "DB call latency.",
-					 metrics_latency_buckets, metrics_latency_nbuckets),
-			 0);
+	                                 metrics_latency_buckets, metrics_latency_nbuckets),
+	                 0);
 	ck_assert_int_eq(metrics_observe("pv_db_seconds", NULL, 0.003), 0);
 	ck_assert_int_eq(metrics_observe("pv_db_seconds", "", 20), 0);
 	expect_exposition("# HELP pv_db_seconds DB call latency.\n"
-			  "# TYPE pv_db_seconds histogram\n"
-			  "pv_db_seconds_bucket{le=\"0.001\"} 0\n"
-			  "pv_db_seconds_bucket{le=\"0.0025\"} 0\n"
-			  "pv_db_seconds_bucket{le=\"0.005\"} 1\n"
-			  "pv_db_seconds_bucket{le=\"0.01\"} 1\n"
-			  "pv_db_seconds_bucket{le=\"0.025\"} 1\n"
-			  "pv_db_seconds_bucket{le=\"0.05\"} 1\n"
-			  "pv_db_seconds_bucket{le=\"0.1\"} 1\n"
-			  "pv_db_seconds_bucket{le=\"0.25\"} 1\n"
-			  "pv_db_seconds_bucket{le=\"0.5\"} 1\n"
-			  "pv_db_seconds_bucket{le=\"1\"} 1\n"
-			  "pv_db_seconds_bucket{le=\"2.5\"} 1\n"
-			  "pv_db_seconds_bucket{le=\"5\"} 1\n"
-			  "pv_db_seconds_bucket{le=\"10\"} 1\n"
-			  "pv_db_seconds_bucket{le=\"+Inf\"} 2\n"
-			  "pv_db_seconds_sum 20.003\n"
-			  "pv_db_seconds_count 2\n");
+	                  "# TYPE pv_db_seconds histogram\n"
+	                  "pv_db_seconds_bucket{le=\"0.001\"} 0\n"
+	                  "pv_db_seconds_bucket{le=\"0.0025\"} 0\n"
+	                  "pv_db_seconds_bucket{le=\"0.005\"} 1\n"
+	                  "pv_db_seconds_bucket{le=\"0.01\"} 1\n"
+	                  "pv_db_seconds_bucket{le=\"0.025\"} 1\n"
+	                  "pv_db_seconds_bucket{le=\"0.05\"} 1\n"
+	                  "pv_db_seconds_bucket{le=\"0.1\"} 1\n"
+	                  "pv_db_seconds_bucket{le=\"0.25\"} 1\n"
+	                  "pv_db_seconds_bucket{le=\"0.5\"} 1\n"
+	                  "pv_db_seconds_bucket{le=\"1\"} 1\n"
+	                  "pv_db_seconds_bucket{le=\"2.5\"} 1\n"
+	                  "pv_db_seconds_bucket{le=\"5\"} 1\n"
+	                  "pv_db_seconds_bucket{le=\"10\"} 1\n"
+	                  "pv_db_seconds_bucket{le=\"+Inf\"} 2\n"
+	                  "pv_db_seconds_sum 20.003\n"
+	                  "pv_db_seconds_count 2\n");
 }
 END_TEST
 
@@ -132,22 +134,21 @@ START_TEST(test_value_formats)
 	ck_assert_int_eq(metrics_set("g", "k=\"g\"", 1.0 / 3.0), 0);
 	ck_assert_int_eq(metrics_set("g", "k=\"h\"", 0), 0);
 	expect_exposition("# HELP g \n# TYPE g gauge\n"
-			  "g{k=\"a\"} 0.1\n"
-			  "g{k=\"b\"} -2.5\n"
-			  "g{k=\"c\"} 1e+21\n"
-			  "g{k=\"d\"} 123456789\n"
-			  "g{k=\"e\"} +Inf\n"
-			  "g{k=\"f\"} -Inf\n"
-			  "g{k=\"g\"} 0.3333333333333333\n"
-			  "g{k=\"h\"} 0\n");
+	                  "g{k=\"a\"} 0.1\n"
+	                  "g{k=\"b\"} -2.5\n"
+	                  "g{k=\"c\"} 1e+21\n"
+	                  "g{k=\"d\"} 123456789\n"
+	                  "g{k=\"e\"} +Inf\n"
+	                  "g{k=\"f\"} -Inf\n"
+	                  "g{k=\"g\"} 0.3333333333333333\n"
+	                  "g{k=\"h\"} 0\n");
 }
 END_TEST
 
 START_TEST(test_help_is_escaped)
 {
-	ck_assert_int_eq(metrics_declare("c_total", METRIC_COUNTER, "back\\slash\nnew line", NULL,
-					 0),
-			 0);
+	ck_assert_int_eq(
+	    metrics_declare("c_total", METRIC_COUNTER, "back\\slash\nnew line", NULL, 0), 0);
 	expect_exposition("# HELP c_total back\\\\slash\\nnew line\n# TYPE c_total counter\n");
 }
 END_TEST
@@ -181,8 +182,8 @@ START_TEST(test_type_rules)
 	ck_assert_int_eq(metrics_inc(NULL, "", 1), -E_CONFIG);
 	/* nothing was recorded by the refused calls */
 	expect_exposition("# HELP c_total c\n# TYPE c_total counter\n"
-			  "# HELP g g\n# TYPE g gauge\n"
-			  "# HELP h h\n# TYPE h histogram\n");
+	                  "# HELP g g\n# TYPE g gauge\n"
+	                  "# HELP h h\n# TYPE h histogram\n");
 }
 END_TEST
 
@@ -259,7 +260,7 @@ START_TEST(test_render_appends_and_fails_cleanly)
 	b.max = 0;
 	ck_assert_int_eq(metrics_render(&b), 0);
 	ck_assert_str_eq(b.data, "prefix\n# HELP pv_x_total A help text.\n"
-				 "# TYPE pv_x_total counter\npv_x_total 1\n");
+	                         "# TYPE pv_x_total counter\npv_x_total 1\n");
 	buf_release(&b);
 }
 END_TEST
@@ -276,7 +277,7 @@ START_TEST(test_reset_drops_everything)
 END_TEST
 
 #define METRICS_THREADS 4
-#define METRICS_INCS 20000
+#define METRICS_INCS    20000
 
 static void *metrics_thread_main(void *arg)
 {
@@ -299,13 +300,13 @@ START_TEST(test_concurrent_updates)
 	for (int i = 0; i < METRICS_THREADS; i++)
 		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
 	expect_exposition("# HELP pv_conc_total c\n# TYPE pv_conc_total counter\n"
-			  "pv_conc_total{p=\"even\"} 40000\n"
-			  "pv_conc_total{p=\"odd\"} 40000\n"
-			  "# HELP pv_conc_seconds h\n# TYPE pv_conc_seconds histogram\n"
-			  "pv_conc_seconds_bucket{le=\"1\"} 80000\n"
-			  "pv_conc_seconds_bucket{le=\"+Inf\"} 80000\n"
-			  "pv_conc_seconds_sum 40000\n"
-			  "pv_conc_seconds_count 80000\n");
+	                  "pv_conc_total{p=\"even\"} 40000\n"
+	                  "pv_conc_total{p=\"odd\"} 40000\n"
+	                  "# HELP pv_conc_seconds h\n# TYPE pv_conc_seconds histogram\n"
+	                  "pv_conc_seconds_bucket{le=\"1\"} 80000\n"
+	                  "pv_conc_seconds_bucket{le=\"+Inf\"} 80000\n"
+	                  "pv_conc_seconds_sum 40000\n"
+	                  "pv_conc_seconds_count 80000\n");
 }
 END_TEST
 
