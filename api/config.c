@@ -31,6 +31,8 @@ static const struct cfg_opt api_options[] = {
 	{"PV_JWT_ISSUER", CFG_STR, "pillivery", 1, 100, 0, "JWT iss claim"},
 	{"PV_JWT_ACCESS_TTL_S", CFG_INT, "1800", 10, 86400, 0, "access token lifetime"},
 	{"PV_JWT_REFRESH_TTL_S", CFG_INT, "604800", 60, 31536000, 0, "refresh token lifetime"},
+	{"PV_PASSWORD_HASH_CONCURRENCY", CFG_INT, "0", 0, 256, 0,
+	 "password hashes computed at once (each yescrypt hash uses 16 MiB); 0 = CPU count"},
 	{"PV_LOGIN_MAX_FAILURES", CFG_INT, "10", 1, 1000, 0, "failed logins in the window before 429"},
 	{"PV_LOGIN_WINDOW_S", CFG_INT, "900", 1, 86400, 0, "login throttle sliding window"},
 	{"PV_MAX_BODY_BYTES", CFG_INT, "65536", 1024, 16777216, 0, "request body cap (413 above)"},
@@ -177,6 +179,7 @@ int config_load(struct api_config *c, const char *file, char *err, size_t errlen
 	c->keys.issuer = cfg_str(cfg, "PV_JWT_ISSUER");
 	c->access_ttl_s = cfg_int(cfg, "PV_JWT_ACCESS_TTL_S");
 	c->refresh_ttl_s = cfg_int(cfg, "PV_JWT_REFRESH_TTL_S");
+	c->hash_concurrency = (int)cfg_int(cfg, "PV_PASSWORD_HASH_CONCURRENCY");
 	c->login_max_failures = (int)cfg_int(cfg, "PV_LOGIN_MAX_FAILURES");
 	c->login_window_s = (int)cfg_int(cfg, "PV_LOGIN_WINDOW_S");
 	c->max_body = (size_t)cfg_int(cfg, "PV_MAX_BODY_BYTES");

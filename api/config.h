@@ -34,6 +34,7 @@ struct api_config {
 	struct token_keys keys;
 	int64_t access_ttl_s;
 	int64_t refresh_ttl_s;
+	int hash_concurrency; /* 0 = CPU count */
 	int login_max_failures;
 	int login_window_s;
 	size_t max_body;

@@ -5,6 +5,7 @@
  * lets running requests finish (civetweb's mg_stop joins the workers) and frees everything.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "api/worker.h"
 #include "common/cfg.h"
 #include "common/clock.h"
+#include "common/crypto.h"
 #include "common/db.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -214,6 +216,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pillivery-api: configuration error: PV_TIMEZONE: unknown zone\n");
 		config_release(&config);
 		return 2;
+	}
+	/* Large blocks (a yescrypt hash takes 16 MiB) go back to the system when freed, and a
+	 * few arenas are enough for the worker threads: keeps the resident memory flat. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	mallopt(M_ARENA_MAX, 4);
+	{
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		int slots = config.hash_concurrency > 0 ? config.hash_concurrency
+							: (int)(ncpu > 0 ? ncpu : 2);
+		crypto_set_hash_concurrency((unsigned)slots);
 	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_signal);

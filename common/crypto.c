@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <semaphore.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -165,6 +166,36 @@ int crypto_b64url_decode(const char *in, size_t n, void *out, size_t outlen)
 	return (int)k;
 }
 
+/*
+ * A slow hash costs tens of milliseconds of CPU and, for yescrypt, 16 MiB of memory, so the
+ * number of hashes computed at once is bounded (crypto_set_hash_concurrency); 0 = unbounded.
+ */
+static sem_t hash_slots;
+static int hash_slots_on;
+
+int crypto_set_hash_concurrency(unsigned n)
+{
+	if (hash_slots_on || n == 0)
+		return 0;
+	if (sem_init(&hash_slots, 0, n) != 0)
+		return -E_INTERNAL_ERROR;
+	hash_slots_on = 1;
+	return 0;
+}
+
+static const char *slow_crypt(const char *password, const char *setting, struct crypt_data *cd)
+{
+	const char *h;
+
+	if (hash_slots_on)
+		while (sem_wait(&hash_slots) != 0 && errno == EINTR)
+			;
+	h = crypt_rn(password, setting, cd, (int)sizeof(*cd));
+	if (hash_slots_on)
+		sem_post(&hash_slots);
+	return h;
+}
+
 int crypto_password_hash(const char *password, char out[CRYPTO_HASH_MAX])
 {
 	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
@@ -180,7 +211,7 @@ int crypto_password_hash(const char *password, char out[CRYPTO_HASH_MAX])
 	cd = calloc(1, sizeof(*cd));
 	if (!cd)
 		return -E_NOMEM;
-	h = crypt_rn(password, salt, cd, (int)sizeof(*cd));
+	h = slow_crypt(password, salt, cd);
 	if (!h || h[0] == '*') {
 		rc = -E_INTERNAL_ERROR;
 		goto out;
@@ -212,7 +243,7 @@ int crypto_password_verify(const char *password, const char *hash)
 	cd = calloc(1, sizeof(*cd));
 	if (!cd)
 		return -E_NOMEM;
-	h = crypt_rn(password, hash, cd, (int)sizeof(*cd));
+	h = slow_crypt(password, hash, cd);
 	if (h && h[0] != '*' && strlen(h) == n && crypto_equal(h, hash, n))
 		rc = 0;
 	crypto_wipe(cd, sizeof(*cd));

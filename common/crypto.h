@@ -22,6 +22,10 @@ int crypto_b64url_encode(const void *in, size_t n, char *out, size_t outlen);
 /* Decodes base64url (padding optional); returns the decoded length, or <0. */
 int crypto_b64url_decode(const char *in, size_t n, void *out, size_t outlen);
 
+/* Bounds how many slow hashes (hash or verify) run at once; call once before threads start.
+ * 0 or never called: unbounded. */
+int crypto_set_hash_concurrency(unsigned n);
+
 /* Salted slow hash ($y$ yescrypt). out must hold CRYPTO_HASH_MAX. */
 int crypto_password_hash(const char *password, char out[CRYPTO_HASH_MAX]);
 /* 0 when password matches hash, -E_BAD_CREDENTIALS otherwise (also for a NULL/empty hash). */

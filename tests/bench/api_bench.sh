@@ -37,7 +37,7 @@ bash "$svc" start-redis "$var" "$redis_port" > /dev/null || exit 1
 
 export PV_DB_PORT=$db_port PV_REDIS_PORT=$redis_port PV_API_PORT=$port PV_API_BIND=127.0.0.1
 export PV_JWT_SECRET=bench-secret-bench-secret-bench-secret-0123 PV_LOG_LEVEL=warn
-export PV_LOGIN_MAX_FAILURES=1000000
+export PV_LOGIN_MAX_FAILURES=1000
 "$bin/pillivery-api" --migrate > "$var/api.log" 2>&1 || { cat "$var/api.log"; exit 1; }
 "$bin/pillivery-api" >> "$var/api.log" 2>&1 &
 api_pid=$!

@@ -1,6 +1,5 @@
 -- wrk script: a distinct sign-up per request (unique email, nickname and phone per thread).
 local counter = 0
-local tid = 0
 setup = function(thread)
   thread:set("tid", math.random(1, 1000000))
 end

@@ -277,6 +277,8 @@ START_TEST(unknown_paths_are_404_not_found)
 	it_assert_error(&r, 404, "NOT_FOUND");
 	it_req("DELETE", "/api/nope/1", "garbage", NULL, NULL, &r);
 	it_assert_error(&r, 404, "NOT_FOUND");
+	it_req("OPTIONS", "/api/nope", NULL, NULL, NULL, &r);
+	it_assert_error(&r, 404, "NOT_FOUND");
 	it_resp_free(&r);
 }
 END_TEST

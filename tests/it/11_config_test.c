@@ -151,6 +151,26 @@ START_TEST(config_file_is_read_and_env_wins)
 }
 END_TEST
 
+START_TEST(metrics_can_be_limited_to_client_networks)
+{
+	struct it_resp r = IT_RESP_INIT;
+	char port[64];
+	const char *env[] = {port, "PV_METRICS_ALLOW=10.99.0.0/16", NULL};
+	pid_t pid;
+	int st;
+
+	snprintf(port, sizeof(port), "PV_API_PORT=%d", spare_port());
+	pid = it_api_spawn(NULL, env, spare_port());
+	ck_assert_msg(pid > 0, "pillivery-api with PV_METRICS_ALLOW did not start");
+	ck_assert_msg(it_http_to(spare_port(), 5000, "GET", "/metrics", NULL, NULL, 0, &r) == 0, "%s",
+		      r.error);
+	ck_assert_int_eq(it_proc_stop(pid, 10000, &st), 0);
+	it_assert_error(&r, 403, "ACCESS_DENIED_USER");
+	ck_assert_msg(exited_with(st, true), "SIGTERM: expected exit 0, wait status %d", st);
+	it_resp_free(&r);
+}
+END_TEST
+
 START_TEST(migrate_runs_again)
 {
 	const char *args[] = {"--migrate", NULL};
@@ -174,6 +194,7 @@ Suite *config_suite(void)
 	tcase_add_loop_test(tc, bad_value_stops_the_daemon_naming_the_option, 0, N_BAD);
 	tcase_add_test(tc, short_jwt_secret_is_refused);
 	tcase_add_test(tc, config_file_is_read_and_env_wins);
+	tcase_add_test(tc, metrics_can_be_limited_to_client_networks);
 	tcase_add_test(tc, migrate_runs_again);
 	suite_add_tcase(s, tc);
 	return s;

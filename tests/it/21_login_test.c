@@ -366,6 +366,36 @@ START_TEST(only_bad_credentials_count_toward_the_throttle)
 }
 END_TEST
 
+START_TEST(the_client_address_is_the_first_forwarded_for_entry)
+{
+	struct it_resp r = IT_RESP_INIT;
+	struct it_user u;
+	char client[32], proxy[32], xff[128];
+	const char *hdrs[] = {xff, NULL};
+
+	it_user_fill(&u);
+	it_signup(&u);
+	it_unique_ip(client, sizeof(client));
+	for (int i = 0; i < MAX_FAILURES; i++) {
+		char email[128];
+		it_unique_email(email, sizeof(email));
+		it_unique_ip(proxy, sizeof(proxy));
+		snprintf(xff, sizeof(xff), "X-Forwarded-For: %s, %s", client, proxy);
+		it_login_raw(email, "Secret12!", hdrs, &r);
+		it_assert_error(&r, 401, "BAD_CREDENTIALS");
+	}
+	it_unique_ip(proxy, sizeof(proxy));
+	snprintf(xff, sizeof(xff), "X-Forwarded-For: %s, %s", client, proxy);
+	it_login_raw(u.email, u.password, hdrs, &r);
+	it_assert_error(&r, 429, "TOO_MANY_LOGIN_ATTEMPTS");
+	/* the later entries are not the client */
+	snprintf(xff, sizeof(xff), "X-Forwarded-For: %s", proxy);
+	it_login_raw(u.email, u.password, hdrs, &r);
+	it_assert_status(&r, 200);
+	it_resp_free(&r);
+}
+END_TEST
+
 Suite *login_suite(void)
 {
 	Suite *s = suite_create("login");
@@ -388,6 +418,7 @@ Suite *login_suite(void)
 	tcase_add_test(tc, ten_failures_from_one_address_throttle_every_account);
 	tcase_add_test(tc, success_clears_the_account_counter_not_the_address_counter);
 	tcase_add_test(tc, only_bad_credentials_count_toward_the_throttle);
+	tcase_add_test(tc, the_client_address_is_the_first_forwarded_for_entry);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 BUILD=${BUILD:-build}
 bin=$root/$BUILD/bin
-var=$root/var/test
+var=${PV_TEST_VAR:-$root/var/test}
 svc=$here/services.sh
 only=${PV_CHECK_ONLY:-all}
 

@@ -245,6 +245,14 @@ static long ts_skew(const char *s)
 	return labs((long)(t - time(NULL)));
 }
 
+void it_assert_ts_recent_at(struct it_loc at, const char *what, const cJSON *v, long slack_s)
+{
+	it_assert_ts_at(at, what, v);
+	it_check_at(at, NULL, ts_skew(v->valuestring) <= slack_s,
+		    "%s %s is more than %ld s away from the current Asia/Seoul time", what,
+		    v->valuestring, slack_s);
+}
+
 cJSON *it_assert_wrapper_at(struct it_loc at, const struct it_resp *r)
 {
 	const char *ct = it_resp_header(r, "Content-Type");

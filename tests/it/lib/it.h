@@ -297,6 +297,8 @@ cJSON *it_assert_wrapper_at(struct it_loc at, const struct it_resp *r);
 void it_assert_keys_at(struct it_loc at, const cJSON *obj, ...);
 /* "YYYY-MM-DDTHH:MM:SS+09:00" */
 void it_assert_ts_at(struct it_loc at, const char *what, const cJSON *v);
+/* it_assert_ts, and within slack_s seconds of now (so the offset really is +09:00). */
+void it_assert_ts_recent_at(struct it_loc at, const char *what, const cJSON *v, long slack_s);
 /* A JSON integer (integral number) stored under key; returns it. */
 int64_t it_json_int_at(struct it_loc at, const cJSON *obj, const char *key);
 /* A JSON string under key; returns it (borrowed). */
@@ -316,6 +318,7 @@ void it_assert_www_auth_at(struct it_loc at, const struct it_resp *r, bool inval
 #define it_assert_wrapper(r) it_assert_wrapper_at(IT_HERE, r)
 #define it_assert_keys(obj, ...) it_assert_keys_at(IT_HERE, obj, __VA_ARGS__)
 #define it_assert_ts(what, v) it_assert_ts_at(IT_HERE, what, v)
+#define it_assert_ts_recent(what, v, slack) it_assert_ts_recent_at(IT_HERE, what, v, slack)
 #define it_json_int(obj, key) it_json_int_at(IT_HERE, obj, key)
 #define it_json_str(obj, key) it_json_str_at(IT_HERE, obj, key)
 #define it_assert_header(r, name, value) it_assert_header_at(IT_HERE, r, name, value)
