@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,6 +249,64 @@ bad:
 	field_errors_add(fe, E_INVALID_PARAMETER_TYPE, name, s ? s : "",
 			 "잘못된 파라미터 타입입니다.");
 	return -E_INVALID_PARAMETER_TYPE;
+}
+
+static int parse_int64(const char *s, int64_t *out)
+{
+	const char *p = s;
+	char *end;
+	long long v;
+
+	if (*p == '-' || *p == '+')
+		p++;
+	if (!*p)
+		return -1;
+	for (const char *q = p; *q; q++)
+		if (*q < '0' || *q > '9')
+			return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno == ERANGE || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int req_query_int64(struct req *r, const char *name, bool required, struct field_errors *fe,
+		    int64_t *out)
+{
+	const char *v = req_query(r, name);
+	int64_t x;
+
+	if (!v || !*v) {
+		if (!required)
+			return JSON_ABSENT;
+		field_errors_add(fe, E_VALIDATION_FAILED, name, "", "필수 값입니다");
+		return -E_VALIDATION_FAILED;
+	}
+	if (parse_int64(v, &x)) {
+		field_errors_add(fe, E_INVALID_PARAMETER_TYPE, name, v, "잘못된 파라미터 타입입니다.");
+		return -E_INVALID_PARAMETER_TYPE;
+	}
+	*out = x;
+	return JSON_PRESENT;
+}
+
+int req_query_int(struct req *r, const char *name, bool required, struct field_errors *fe,
+		  int32_t *out)
+{
+	int64_t x = 0;
+	int rc = req_query_int64(r, name, required, fe, &x);
+
+	if (rc != JSON_PRESENT)
+		return rc;
+	if (x < INT32_MIN || x > INT32_MAX) {
+		field_errors_add(fe, E_INVALID_PARAMETER_TYPE, name, req_query(r, name),
+				 "잘못된 파라미터 타입입니다.");
+		return -E_INVALID_PARAMETER_TYPE;
+	}
+	*out = (int32_t)x;
+	return JSON_PRESENT;
 }
 
 int http_add_header(struct req *r, const char *name, const char *value)

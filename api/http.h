@@ -86,6 +86,17 @@ const char *req_header(const struct req *r, const char *name);
 /* First value of a query parameter (percent-decoded, '+' = space); NULL when absent. */
 const char *req_query(const struct req *r, const char *name);
 
+/*
+ * Integer query parameter (first value). JSON_PRESENT with *out set; JSON_ABSENT when absent
+ * (required: records VALIDATION_FAILED "필수 값입니다" and returns -E_VALIDATION_FAILED);
+ * -E_INVALID_PARAMETER_TYPE (recorded) when not a decimal integer in range (int64, or int32
+ * for req_query_int). An empty value counts as absent.
+ */
+int req_query_int64(struct req *r, const char *name, bool required, struct field_errors *fe,
+		    int64_t *out);
+int req_query_int(struct req *r, const char *name, bool required, struct field_errors *fe,
+		  int32_t *out);
+
 /* Reads the body under the configured cap: 0, -E_PAYLOAD_TOO_LARGE or -E_MALFORMED_REQUEST. */
 int req_read_body(struct req *r);
 /* Parses the body as a JSON object into r->json: 0 or -E_MALFORMED_REQUEST. */

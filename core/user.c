@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "core/rules.h"
 #include "common/banned.h"
 
 #define R_BLANK "공백일 수 없습니다"
@@ -126,28 +127,12 @@ bool user_phone_valid(const char *s)
 	return p[mid] == '\0' && (mid == 7 || mid == 8);
 }
 
-static const char *max_len_reason(unsigned max)
-{
-	switch (max) {
-	case 30:
-		return "30자 이하여야 합니다";
-	case 100:
-		return "100자 이하여야 합니다";
-	case 200:
-		return "200자 이하여야 합니다";
-	case 2000:
-		return "2000자 이하여야 합니다";
-	default:
-		return "입력값이 너무 깁니다";
-	}
-}
-
 const char *user_rule_required_text(const char *v, unsigned max)
 {
 	if (!v || json_is_blank(v))
 		return R_BLANK;
 	if (json_utf8_len(v) > max)
-		return max_len_reason(max);
+		return rule_maxlen_reason(max);
 	return NULL;
 }
 
@@ -168,7 +153,7 @@ const char *user_rule_display_name(const char *v)
 {
 	if (!v || json_is_blank(v))
 		return "닉네임은 공백일 수 없습니다.";
-	return json_utf8_len(v) > 30 ? max_len_reason(30) : NULL;
+	return json_utf8_len(v) > 30 ? rule_maxlen_reason(30) : NULL;
 }
 
 const char *user_rule_city(const char *v)
@@ -194,7 +179,7 @@ const char *user_rule_real_name(const char *v)
 			return "공백이 있어서는 안됩니다.";
 		p += n;
 	}
-	return json_utf8_len(v) > 30 ? max_len_reason(30) : NULL;
+	return json_utf8_len(v) > 30 ? rule_maxlen_reason(30) : NULL;
 }
 
 const char *user_rule_phone(const char *v)
