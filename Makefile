@@ -15,7 +15,7 @@ BUILD ?= build
 
 SANFLAGS :=
 ifeq ($(SANITIZE),1)
-BUILD := build/san
+override BUILD := $(BUILD)/san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 
