@@ -69,7 +69,7 @@ ifneq ($(BATCH_SRC),)
 BINS += $(BATCH_BIN)
 endif
 
-.PHONY: all deps run check unit it bench reset clean install format
+.PHONY: all deps run check unit it bench fuzz reset clean install format
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -150,6 +150,19 @@ it: all
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bash tests/bench/api_bench.sh
+	@BUILD=$(BUILD) bash tests/bench/storefront_bench.sh
+
+# libFuzzer targets (clang): the JSON request path and token verification.
+FUZZ_SECONDS ?= 30
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined
+FUZZ_JSON_SRC := tests/fuzz/json_fuzz.c common/json.c common/buf.c common/err.c common/clock.c core/user.c core/rules.c
+FUZZ_TOKEN_SRC := tests/fuzz/token_fuzz.c common/token.c common/err.c common/buf.c common/json.c common/clock.c
+fuzz:
+	@mkdir -p $(BUILD)/fuzz var/fuzz/json var/fuzz/token
+	clang $(FUZZ_FLAGS) -o $(BUILD)/fuzz/json_fuzz $(FUZZ_JSON_SRC) $(shell pkg-config --libs libcjson) -lpthread
+	clang $(FUZZ_FLAGS) -o $(BUILD)/fuzz/token_fuzz $(FUZZ_TOKEN_SRC) $(shell pkg-config --libs libcjson libjwt) -lpthread
+	$(BUILD)/fuzz/json_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 var/fuzz/json
+	$(BUILD)/fuzz/token_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=2048 var/fuzz/token
 
 reset:
 	@bash tests/lib/services.sh stop-all 2>/dev/null || true
