@@ -42,6 +42,7 @@ struct field_spec {
 	const char *key;
 	field_rule rule;
 	int required; /* absent/null is checked by the rule too */
+	int secret;   /* never echoed: rejectedValue is "" (STYLE.md rule 17) */
 };
 
 /*
@@ -64,7 +65,7 @@ static void read_fields(const struct req *r, const struct field_spec *spec, size
 		reason = spec[i].rule(rc == JSON_PRESENT ? v : NULL);
 		if (reason) {
 			field_errors_add(fe, E_VALIDATION_FAILED, spec[i].key,
-					 rc == JSON_PRESENT ? v : "", reason);
+					 rc == JSON_PRESENT && !spec[i].secret ? v : "", reason);
 			continue;
 		}
 		values[i] = v;
@@ -93,13 +94,13 @@ static cJSON *user_json(const struct user *u)
 int h_user_signup(struct req *r)
 {
 	static const struct field_spec spec[] = {
-		{"email", user_rule_email, 1},
-		{"password", rule_password_signup, 1},
-		{"displayName", user_rule_display_name, 1},
-		{"city", user_rule_city, 1},
-		{"detailAddress", user_rule_detail_address, 1},
-		{"realName", user_rule_real_name, 1},
-		{"phone", user_rule_phone, 0},
+		{"email", user_rule_email, 1, 0},
+		{"password", rule_password_signup, 1, 1},
+		{"displayName", user_rule_display_name, 1, 0},
+		{"city", user_rule_city, 1, 0},
+		{"detailAddress", user_rule_detail_address, 1, 0},
+		{"realName", user_rule_real_name, 1, 0},
+		{"phone", user_rule_phone, 0, 0},
 	};
 	const char *v[7];
 	struct field_errors fe = {0};
@@ -192,8 +193,8 @@ static int check_throttle(struct req *r, const char *acct, const char *ip, int64
 int h_user_login(struct req *r)
 {
 	static const struct field_spec spec[] = {
-		{"username", NULL, 1},
-		{"password", NULL, 1},
+		{"username", NULL, 1, 0},
+		{"password", NULL, 1, 1},
 	};
 	const char *v[2] = {NULL, NULL};
 	struct field_errors fe = {0};
@@ -208,7 +209,7 @@ int h_user_login(struct req *r)
 			continue;
 		if (rc == JSON_ABSENT || json_is_blank(v[i])) {
 			field_errors_add(&fe, E_VALIDATION_FAILED, spec[i].key,
-					 rc == JSON_PRESENT ? v[i] : "", R_BLANK);
+					 rc == JSON_PRESENT && !spec[i].secret ? v[i] : "", R_BLANK);
 			v[i] = NULL;
 		}
 	}
@@ -356,12 +357,12 @@ int h_user_get(struct req *r)
 int h_user_patch(struct req *r)
 {
 	static const struct field_spec spec[] = {
-		{"password", rule_password_patch, 0},
-		{"displayName", user_rule_display_name, 0},
-		{"city", user_rule_city, 0},
-		{"detailAddress", user_rule_detail_address, 0},
-		{"realName", user_rule_real_name, 0},
-		{"phone", user_rule_phone, 0},
+		{"password", rule_password_patch, 0, 1},
+		{"displayName", user_rule_display_name, 0, 0},
+		{"city", user_rule_city, 0, 0},
+		{"detailAddress", user_rule_detail_address, 0, 0},
+		{"realName", user_rule_real_name, 0, 0},
+		{"phone", user_rule_phone, 0, 0},
 	};
 	const char *v[6];
 	struct field_errors fe = {0};

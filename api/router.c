@@ -12,11 +12,14 @@
 #include "api/config.h"
 #include "api/handlers.h"
 #include "api/http.h"
+#include "api/worker.h"
 #include "common/buf.h"
 #include "common/clock.h"
+#include "common/db.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/redis.h"
 #include "common/banned.h"
 
 const struct route api_routes[] = {
@@ -35,6 +38,37 @@ const struct route api_routes[] = {
 	{"GET", "/api/users/{userId}", h_user_get, AUTH_USER, 0},
 	{"PATCH", "/api/users/{userId}", h_user_patch, AUTH_USER, ROUTE_BODY},
 	{"DELETE", "/api/users/{userId}", h_user_delete, AUTH_USER, 0},
+	/* items (§4) */
+	{"GET", "/api/items/main", h_items_main, AUTH_PUBLIC, 0},
+	{"GET", "/api/items/search", h_items_search, AUTH_PUBLIC, 0},
+	{"GET", "/api/items/on-sale", h_items_on_sale, AUTH_PUBLIC, 0},
+	{"GET", "/api/items/categories", h_items_categories, AUTH_PUBLIC, 0},
+	{"GET", "/api/items/brands", h_items_brands, AUTH_PUBLIC, 0},
+	{"GET", "/api/items/{itemId}", h_item_get, AUTH_PUBLIC, 0},
+	/* carts (§5) */
+	{"GET", "/api/carts/normal/{cartId}", h_cart_normal_get, AUTH_USER, 0},
+	{"POST", "/api/carts/normal/{cartId}", h_cart_normal_add, AUTH_USER, 0},
+	{"DELETE", "/api/carts/normal/{cartId}", h_cart_normal_remove, AUTH_USER, 0},
+	{"PATCH", "/api/carts/normal/{cartId}", h_cart_normal_quantity, AUTH_USER, 0},
+	{"GET", "/api/carts/subscription/{cartId}", h_cart_sub_get, AUTH_USER, 0},
+	{"POST", "/api/carts/subscription/{cartId}", h_cart_sub_add, AUTH_USER, ROUTE_BODY},
+	{"DELETE", "/api/carts/subscription/{cartId}", h_cart_sub_remove, AUTH_USER, 0},
+	{"PATCH", "/api/carts/subscription/{cartId}/quantity", h_cart_sub_quantity, AUTH_USER, 0},
+	{"PATCH", "/api/carts/subscription/{cartId}/period", h_cart_sub_period, AUTH_USER, 0},
+	/* orders (§6) */
+	{"POST", "/api/orders", h_order_create, AUTH_USER, ROUTE_BODY},
+	{"GET", "/api/orders", h_orders_list, AUTH_USER, 0},
+	{"GET", "/api/orders/subscriptions", h_orders_subscriptions, AUTH_USER, 0},
+	{"GET", "/api/orders/{orderId}", h_order_get, AUTH_USER, 0},
+	{"PATCH", "/api/orders/subscriptions/{orderId}", h_order_subscription_quantity, AUTH_USER,
+	 0},
+	/* reviews (§9) */
+	{"POST", "/api/reviews", h_review_create, AUTH_USER, ROUTE_BODY},
+	{"PATCH", "/api/reviews", h_review_update, AUTH_USER, ROUTE_BODY},
+	{"DELETE", "/api/reviews", h_review_delete, AUTH_USER, ROUTE_BODY},
+	{"GET", "/api/reviews/{reviewId}", h_review_get, AUTH_PUBLIC, 0},
+	{"GET", "/api/reviews/items/{itemId}", h_reviews_by_item, AUTH_PUBLIC, 0},
+	{"GET", "/api/reviews/users/{userId}", h_reviews_by_user, AUTH_PUBLIC, 0},
 };
 
 const unsigned api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
@@ -257,7 +291,9 @@ static void run(struct req *r)
 void router_dispatch(struct req *r)
 {
 	run(r);
-	if (r->status >= 500)
-		log_warn("server error", "code:s", err_name(r->error_rc));
+	if (r->status >= 500 && r->error_rc)
+		log_warn("server error", "code:s", err_name(r->error_rc), "db:s",
+			 r->w ? db_last_error(r->w->db) : NULL, "redis:s",
+			 r->w ? redis_last_error(r->w->redis) : NULL);
 	observe(r);
 }

@@ -7,6 +7,7 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/banned.h"
 
@@ -17,6 +18,7 @@
 #define DB_CELL_INIT          256                 /* first fetch buffer per column */
 #define DB_ROWS_MAX_BYTES     (64u * 1024 * 1024) /* cap on one result's text */
 #define DB_TX_TRIES           3
+#define DB_IDLE_CHECK_MS      1000 /* ping a connection idle longer than this before use */
 #define DB_CONNECT_TIMEOUT_MS 3000
 #define DB_QUERY_TIMEOUT_MS   5000
 
@@ -36,6 +38,7 @@ struct db {
 	int query_timeout_ms;
 
 	MYSQL *my; /* NULL while closed */
+	int64_t last_used_ms; /* monotonic time of the last use of my */
 	bool in_tx;
 	bool tx_lost; /* the connection died inside the open transaction */
 	struct db_stmt cache[DB_CACHE_SLOTS];
@@ -246,8 +249,21 @@ static int db_connect(struct db *db)
 	char set[384];
 	MYSQL *my;
 
-	if (db->my)
-		return 0;
+	if (db->my) {
+		int64_t now = clock_mono_ms();
+		/*
+		 * A connection idle for a while may have died with a server restart: check it
+		 * with a ping before use (never inside a transaction), so the first request after
+		 * an outage does not fail on a stale socket.
+		 */
+		if (!db->in_tx && now - db->last_used_ms > DB_IDLE_CHECK_MS &&
+		    mysql_ping(db->my) != 0)
+			db_close(db);
+		else {
+			db->last_used_ms = now;
+			return 0;
+		}
+	}
 	if (db->tx_lost)
 		return db_fail_text(db, -E_SERVICE_UNAVAILABLE,
 		                    "connection lost inside a transaction");
@@ -282,6 +298,7 @@ static int db_connect(struct db *db)
 		return -E_SERVICE_UNAVAILABLE;
 	}
 	db->my = my;
+	db->last_used_ms = clock_mono_ms();
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "common/banned.h"
 
 #define REDIS_RETRY_MS      250  /* at most one connect attempt per this after a failure */
+#define REDIS_IDLE_CHECK_MS 1000 /* PING a connection idle longer than this before use */
 #define REDIS_TIMEOUT_MS    1000 /* default command and connect timeout */
 #define REDIS_SCRIPTS_MAX   32   /* cached script SHA1s per handle */
 #define REDIS_EVAL_ARGS_MAX 64   /* keys + args of one redis_eval */
@@ -25,6 +27,9 @@ struct redis_script {
 	char sha[REDIS_SHA_LEN + 1];
 };
 
+/* monotonic time of the last successful connect of any handle (process-wide) */
+static _Atomic int64_t last_connect_ok_ms;
+
 struct redis {
 	char *host;
 	int port;
@@ -33,6 +38,7 @@ struct redis {
 	int timeout_ms;
 
 	redisContext *c;   /* NULL while disconnected */
+	int64_t last_used_ms; /* monotonic time of the last use of c */
 	bool failed;       /* the last connect attempt failed ... */
 	int64_t failed_ms; /* ... at this monotonic time */
 	struct redis_script scripts[REDIS_SCRIPTS_MAX];
@@ -114,9 +120,29 @@ static int redis_connect(struct redis *r)
 	int64_t now = mono_ms();
 	redisReply *reply;
 
-	if (r->c)
-		return 0;
-	if (r->failed && now - r->failed_ms < REDIS_RETRY_MS)
+	if (r->c) {
+		/*
+		 * A connection idle for a while may have died with a server restart: PING it
+		 * before use so the first command after an outage does not fail on a stale socket.
+		 */
+		if (now - r->last_used_ms <= REDIS_IDLE_CHECK_MS) {
+			r->last_used_ms = now;
+			return 0;
+		}
+		reply = redisCommand(r->c, "PING");
+		if (reply && reply->type == REDIS_REPLY_STATUS) {
+			freeReplyObject(reply);
+			r->last_used_ms = now;
+			return 0;
+		}
+		if (reply)
+			freeReplyObject(reply);
+		redis_drop(r);
+	}
+	/* after a failed attempt, wait a little before the next one, unless another thread
+	 * has connected since (the server is back: no reason to keep failing here) */
+	if (r->failed && now - r->failed_ms < REDIS_RETRY_MS &&
+	    atomic_load(&last_connect_ok_ms) <= r->failed_ms)
 		return -E_SERVICE_UNAVAILABLE; /* last_error still says why */
 	r->failed = true;
 	r->failed_ms = now;
@@ -138,6 +164,8 @@ static int redis_connect(struct redis *r)
 		freeReplyObject(reply);
 	}
 	r->failed = false;
+	r->last_used_ms = now;
+	atomic_store(&last_connect_ok_ms, mono_ms());
 	return 0;
 }
 
