@@ -29,7 +29,7 @@ static bool starts_with_ci(const char *s, const char *prefix)
 	return s && strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* ---- §10 endpoints ------------------------------------------------------------------------ */
+/* ---- §10 endpoints --------------------------------------------------------------------------- */
 
 START_TEST(health_answers_plain_ok)
 {
@@ -145,14 +145,16 @@ START_TEST(metrics_expose_the_required_families)
 	ck_assert_msg(starts_with_ci(it_resp_header(&r, "Content-Type"), "text/plain"),
 		      "/metrics must be text/plain (format 0.0.4), got %s",
 		      it_resp_header(&r, "Content-Type"));
-	ck_assert_msg(has_type(r.body, "http_requests_total", "counter"), "no counter http_requests_total");
+	ck_assert_msg(has_type(r.body, "http_requests_total", "counter"),
+		      "no counter http_requests_total");
 	ck_assert_msg(has_type(r.body, "http_request_duration_seconds", "histogram"),
 		      "no histogram http_request_duration_seconds");
 	ck_assert_msg(has_type(r.body, "payment_gateway_requests_total", "counter"),
 		      "no counter payment_gateway_requests_total");
 	ck_assert_msg(has_type(r.body, "payment_gateway_request_duration_seconds", "histogram"),
 		      "no histogram payment_gateway_request_duration_seconds");
-	ck_assert_msg(has_type(r.body, "login_failures_total", "counter"), "no counter login_failures_total");
+	ck_assert_msg(has_type(r.body, "login_failures_total", "counter"),
+		      "no counter login_failures_total");
 	ck_assert_msg(has_type(r.body, "outbox_pending", "gauge"), "no gauge outbox_pending");
 	ck_assert_msg(has_type(r.body, "db_up", "gauge"), "no gauge db_up");
 	ck_assert_msg(has_type(r.body, "redis_up", "gauge"), "no gauge redis_up");
@@ -175,8 +177,8 @@ START_TEST(metrics_expose_the_required_families)
 	it_get("/metrics", NULL, &r);
 	it_assert_status(&r, 200);
 	after = metric_sum(r.body, "login_failures_total", &found);
-	ck_assert_msg(found && after == before + 1, "login_failures_total went from %g to %g", before,
-		      after);
+	ck_assert_msg(found && after == before + 1, "login_failures_total went from %g to %g",
+		      before, after);
 	it_resp_free(&r);
 }
 END_TEST
@@ -248,24 +250,26 @@ START_TEST(docs_is_a_self_contained_page)
 	ck_assert_msg(starts_with_ci(it_resp_header(&r, "Content-Type"), "text/html"),
 		      "/docs must be text/html, got %s", it_resp_header(&r, "Content-Type"));
 	ck_assert_msg(strcasestr(r.body, "<html") != NULL, "/docs is not an HTML page");
-	ck_assert_msg(strstr(r.body, "openapi.json") != NULL, "/docs does not render /openapi.json");
+	ck_assert_msg(strstr(r.body, "openapi.json") != NULL,
+		      "/docs does not render /openapi.json");
 	ck_assert_msg(!external_ref(r.body, "src"), "/docs loads an external script or image");
 	for (const char *l = strcasestr(r.body, "<link"); l; l = strcasestr(l + 1, "<link")) {
 		const char *end = strchr(l, '>');
 		char tag[512];
 		snprintf(tag, sizeof(tag), "%.*s", end ? (int)(end - l) : 200, l);
-		ck_assert_msg(!external_ref(tag, "href"), "/docs links an external resource: %s", tag);
+		ck_assert_msg(!external_ref(tag, "href"), "/docs links an external resource: %s",
+			      tag);
 	}
 	it_resp_free(&r);
 }
 END_TEST
 
-/* ---- §1.1 routing, §1.5 check order -------------------------------------------------------- */
+/* ---- §1.1 routing, §1.5 check order ---------------------------------------------------------- */
 
 START_TEST(unknown_paths_are_404_not_found)
 {
-	static const char *const paths[] = {"/api/nope", "/nope", "/api", "/api/users/1/extra",
-					    "/api/items/", NULL};
+	static const char *const paths[] = {"/api/nope",          "/nope",       "/api",
+					    "/api/users/1/extra", "/api/items/", NULL};
 	struct it_resp r = IT_RESP_INIT;
 
 	for (size_t i = 0; paths[i]; i++) {
@@ -351,9 +355,11 @@ START_TEST(wrong_method_is_405_with_allow)
 }
 END_TEST
 
-/* ---- §1.8 CORS -------------------------------------------------------------------------------- */
+/* ---- §1.8 CORS ------------------------------------------------------------------------------- */
 
-#define EXPOSE "Authorization, Refresh, userId, OAuth-Link-Token, X-Request-ID, Idempotent-Replayed, Retry-After"
+#define EXPOSE                                                                                     \
+	"Authorization, Refresh, userId, OAuth-Link-Token, X-Request-ID, Idempotent-Replayed, "    \
+	"Retry-After"
 
 static void assert_vary_origin(const struct it_resp *r)
 {
@@ -401,8 +407,8 @@ END_TEST
 START_TEST(preflight_from_other_origin_has_no_cors_headers)
 {
 	struct it_resp r = IT_RESP_INIT;
-	const char *hdrs[] = {"Origin: https://evil.example", "Access-Control-Request-Method: PATCH",
-			      NULL};
+	const char *hdrs[] = {"Origin: https://evil.example",
+			      "Access-Control-Request-Method: PATCH", NULL};
 
 	it_req("OPTIONS", "/api/users/1", NULL, NULL, hdrs, &r);
 	it_assert_status(&r, 204);
@@ -435,9 +441,9 @@ END_TEST
 
 START_TEST(other_origin_gets_no_cors_headers)
 {
-	static const char *const origins[] = {"Origin: https://evil.example",
-					      "Origin: https://shop.example.evil.example",
-					      "Origin: http://localhost:3001", "Origin: null", NULL};
+	static const char *const origins[] = {
+	    "Origin: https://evil.example", "Origin: https://shop.example.evil.example",
+	    "Origin: http://localhost:3001", "Origin: null", NULL};
 	struct it_resp r = IT_RESP_INIT;
 
 	for (size_t i = 0; origins[i]; i++) {
@@ -521,7 +527,7 @@ START_TEST(invalid_request_id_is_replaced_by_a_uuid)
 }
 END_TEST
 
-/* ---- §1.9 limits, §1.1 bodies -------------------------------------------------------------- */
+/* ---- §1.9 limits, §1.1 bodies ---------------------------------------------------------------- */
 
 static void raw_request(const char *req, struct it_resp *r)
 {
@@ -661,8 +667,8 @@ START_TEST(malformed_json_is_400)
 	ck_assert_msg(it_http("POST", "/api/users", hdrs, body, strlen(body), &r) == 0, "%s",
 		      r.error);
 	if (r.status != 400)
-		ck_abort_msg("body #%d (%.60s): expected 400 MALFORMED_REQUEST, got %ld %s", _i, body,
-			     r.status, r.body);
+		ck_abort_msg("body #%d (%.60s): expected 400 MALFORMED_REQUEST, got %ld %s", _i,
+			     body, r.status, r.body);
 	it_assert_error(&r, 400, "MALFORMED_REQUEST");
 	free(body);
 	it_resp_free(&r);

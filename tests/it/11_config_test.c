@@ -29,13 +29,32 @@ static int spare_port(void)
 
 START_TEST(help_lists_every_option)
 {
-	static const char *const options[] = {
-		"PV_API_PORT", "PV_API_BIND", "PV_DB_HOST", "PV_DB_PORT", "PV_DB_USER",
-		"PV_DB_PASSWORD", "PV_DB_NAME", "PV_REDIS_HOST", "PV_REDIS_PORT", "PV_JWT_SECRET",
-		"PV_JWT_ISSUER", "PV_JWT_ACCESS_TTL_S", "PV_JWT_REFRESH_TTL_S",
-		"PV_LOGIN_MAX_FAILURES", "PV_LOGIN_WINDOW_S", "PV_MAX_BODY_BYTES", "PV_JSON_MAX_DEPTH",
-		"PV_TIMEZONE", "PV_METRICS_ALLOW", "PV_TRUSTED_PROXIES", "PV_CORS_ALLOWED_ORIGINS",
-		"PV_PROFILE", "PV_LOG_LEVEL", "--config", "--migrate", NULL};
+	static const char *const options[] = {"PV_API_PORT",
+					      "PV_API_BIND",
+					      "PV_DB_HOST",
+					      "PV_DB_PORT",
+					      "PV_DB_USER",
+					      "PV_DB_PASSWORD",
+					      "PV_DB_NAME",
+					      "PV_REDIS_HOST",
+					      "PV_REDIS_PORT",
+					      "PV_JWT_SECRET",
+					      "PV_JWT_ISSUER",
+					      "PV_JWT_ACCESS_TTL_S",
+					      "PV_JWT_REFRESH_TTL_S",
+					      "PV_LOGIN_MAX_FAILURES",
+					      "PV_LOGIN_WINDOW_S",
+					      "PV_MAX_BODY_BYTES",
+					      "PV_JSON_MAX_DEPTH",
+					      "PV_TIMEZONE",
+					      "PV_METRICS_ALLOW",
+					      "PV_TRUSTED_PROXIES",
+					      "PV_CORS_ALLOWED_ORIGINS",
+					      "PV_PROFILE",
+					      "PV_LOG_LEVEL",
+					      "--config",
+					      "--migrate",
+					      NULL};
 	const char *args[] = {"--help", NULL};
 	char *out = NULL;
 	int st;
@@ -43,7 +62,8 @@ START_TEST(help_lists_every_option)
 	ck_assert_int_eq(it_run_api(args, NULL, 10000, &st, &out), 0);
 	ck_assert_msg(exited_with(st, true), "--help must exit 0 (wait status %d): %s", st, out);
 	for (size_t i = 0; options[i]; i++)
-		ck_assert_msg(strstr(out, options[i]) != NULL, "--help does not mention %s", options[i]);
+		ck_assert_msg(strstr(out, options[i]) != NULL, "--help does not mention %s",
+			      options[i]);
 	ck_assert_msg(strstr(out, IT_JWT_SECRET) == NULL, "--help prints the JWT secret");
 	free(out);
 }
@@ -75,10 +95,12 @@ START_TEST(bad_value_stops_the_daemon_naming_the_option)
 	snprintf(kv, sizeof(kv), "%s=%s", bad_values[_i][0], bad_values[_i][1]);
 	rc = it_run_api(NULL, env, 10000, &st, &out);
 	ck_assert_msg(rc == 0, "%s: the daemon did not stop by itself within 10 s", kv);
-	ck_assert_msg(exited_with(st, false), "%s: expected a non-zero exit, wait status %d", kv, st);
-	ck_assert_msg(strstr(out, bad_values[_i][0]) != NULL, "%s: the message does not name %s: %s", kv,
-		      bad_values[_i][0], out);
-	ck_assert_msg(strstr(out, IT_JWT_SECRET) == NULL, "%s: the output shows the JWT secret", kv);
+	ck_assert_msg(exited_with(st, false), "%s: expected a non-zero exit, wait status %d", kv,
+		      st);
+	ck_assert_msg(strstr(out, bad_values[_i][0]) != NULL,
+		      "%s: the message does not name %s: %s", kv, bad_values[_i][0], out);
+	ck_assert_msg(strstr(out, IT_JWT_SECRET) == NULL, "%s: the output shows the JWT secret",
+		      kv);
 	free(out);
 }
 END_TEST
@@ -96,8 +118,8 @@ START_TEST(short_jwt_secret_is_refused)
 	rc = it_run_api(NULL, env2, 10000, &st, &out);
 	ck_assert_msg(rc == 0, "the daemon did not stop by itself within 10 s");
 	ck_assert_msg(exited_with(st, false), "a 31-byte secret must stop the daemon: %s", out);
-	ck_assert_msg(strstr(out, "PV_JWT_SECRET") != NULL, "the message does not name PV_JWT_SECRET: %s",
-		      out);
+	ck_assert_msg(strstr(out, "PV_JWT_SECRET") != NULL,
+		      "the message does not name PV_JWT_SECRET: %s", out);
 	ck_assert_msg(strstr(out, "0123456789012345678901234567890") == NULL,
 		      "the message shows the secret");
 	free(out);
@@ -108,7 +130,8 @@ static char *profile_at(int port)
 {
 	struct it_resp r = IT_RESP_INIT;
 	char *v;
-	ck_assert_msg(it_http_to(port, 5000, "GET", "/profile", NULL, NULL, 0, &r) == 0, "%s", r.error);
+	ck_assert_msg(it_http_to(port, 5000, "GET", "/profile", NULL, NULL, 0, &r) == 0, "%s",
+		      r.error);
 	it_assert_status(&r, 200);
 	v = strdup(r.body);
 	it_resp_free(&r);
@@ -162,10 +185,65 @@ START_TEST(metrics_can_be_limited_to_client_networks)
 	snprintf(port, sizeof(port), "PV_API_PORT=%d", spare_port());
 	pid = it_api_spawn(NULL, env, spare_port());
 	ck_assert_msg(pid > 0, "pillivery-api with PV_METRICS_ALLOW did not start");
-	ck_assert_msg(it_http_to(spare_port(), 5000, "GET", "/metrics", NULL, NULL, 0, &r) == 0, "%s",
-		      r.error);
+	ck_assert_msg(it_http_to(spare_port(), 5000, "GET", "/metrics", NULL, NULL, 0, &r) == 0,
+		      "%s", r.error);
 	ck_assert_int_eq(it_proc_stop(pid, 10000, &st), 0);
 	it_assert_error(&r, 403, "ACCESS_DENIED_USER");
+	ck_assert_msg(exited_with(st, true), "SIGTERM: expected exit 0, wait status %d", st);
+	it_resp_free(&r);
+}
+END_TEST
+
+START_TEST(token_lifetimes_and_throttle_limit_are_configurable)
+{
+	struct it_resp r = IT_RESP_INIT;
+	struct it_user u;
+	char port[64], ip[32], xff[64];
+	const char *env[] = {port, "PV_JWT_ACCESS_TTL_S=60", "PV_JWT_REFRESH_TTL_S=120",
+			     "PV_LOGIN_MAX_FAILURES=2", NULL};
+	const char *hdrs[] = {"Content-Type: application/json", xff, NULL};
+	char body[512], access[2048];
+	cJSON *c;
+	pid_t pid;
+	int st;
+
+	it_user_fill(&u);
+	it_signup(&u);
+	snprintf(port, sizeof(port), "PV_API_PORT=%d", spare_port());
+	pid = it_api_spawn(NULL, env, spare_port());
+	ck_assert_msg(pid > 0, "pillivery-api with custom lifetimes did not start");
+
+	it_unique_ip(ip, sizeof(ip));
+	snprintf(xff, sizeof(xff), "X-Forwarded-For: %s", ip);
+	snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"%s\"}", u.email,
+		 u.password);
+	ck_assert_int_eq(it_http_to(spare_port(), 10000, "POST", "/api/users/auth", hdrs, body,
+				    strlen(body), &r),
+			 0);
+	it_assert_status(&r, 200);
+	it_bearer_at(IT_HERE, &r, access, sizeof(access));
+	c = it_jwt_claims(access);
+	ck_assert_int_eq(it_json_int(c, "exp") - it_json_int(c, "iat"), 60);
+	cJSON_Delete(c);
+	c = it_jwt_claims(it_resp_header(&r, "Refresh"));
+	ck_assert_int_eq(it_json_int(c, "exp") - it_json_int(c, "iat"), 120);
+	cJSON_Delete(c);
+
+	/* two failures, then 429 */
+	snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"Wrong-pass1!\"}",
+		 u.email);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(it_http_to(spare_port(), 10000, "POST", "/api/users/auth", hdrs,
+					    body, strlen(body), &r),
+				 0);
+		it_assert_error(&r, 401, "BAD_CREDENTIALS");
+	}
+	ck_assert_int_eq(it_http_to(spare_port(), 10000, "POST", "/api/users/auth", hdrs, body,
+				    strlen(body), &r),
+			 0);
+	it_assert_error(&r, 429, "TOO_MANY_LOGIN_ATTEMPTS");
+
+	ck_assert_int_eq(it_proc_stop(pid, 10000, &st), 0);
 	ck_assert_msg(exited_with(st, true), "SIGTERM: expected exit 0, wait status %d", st);
 	it_resp_free(&r);
 }
@@ -195,6 +273,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, short_jwt_secret_is_refused);
 	tcase_add_test(tc, config_file_is_read_and_env_wins);
 	tcase_add_test(tc, metrics_can_be_limited_to_client_networks);
+	tcase_add_test(tc, token_lifetimes_and_throttle_limit_are_configurable);
 	tcase_add_test(tc, migrate_runs_again);
 	suite_add_tcase(s, tc);
 	return s;

@@ -238,15 +238,17 @@ START_TEST(signup_accepts_values_at_the_limits)
 		if (strcmp(column, "email") == 0)
 			stored = it_sql_str("SELECT email FROM users WHERE user_id = ?", p, 1);
 		else if (strcmp(column, "display_name") == 0)
-			stored = it_sql_str("SELECT display_name FROM users WHERE user_id = ?", p, 1);
+			stored =
+			    it_sql_str("SELECT display_name FROM users WHERE user_id = ?", p, 1);
 		else if (strcmp(column, "city") == 0)
 			stored = it_sql_str("SELECT city FROM users WHERE user_id = ?", p, 1);
 		else if (strcmp(column, "detail_address") == 0)
-			stored = it_sql_str("SELECT detail_address FROM users WHERE user_id = ?", p, 1);
+			stored =
+			    it_sql_str("SELECT detail_address FROM users WHERE user_id = ?", p, 1);
 		else
 			stored = it_sql_str("SELECT real_name FROM users WHERE user_id = ?", p, 1);
-		ck_assert_msg(stored && strcmp(stored, want) == 0, "%s stored as %s, sent %s", column,
-			      stored ? stored : "NULL", want);
+		ck_assert_msg(stored && strcmp(stored, want) == 0, "%s stored as %s, sent %s",
+			      column, stored ? stored : "NULL", want);
 		free(stored);
 	}
 	free(s);
@@ -267,8 +269,8 @@ START_TEST(signup_accepts_each_special_character_of_the_password_rule)
 		snprintf(u.password, sizeof(u.password), "abcdef1%c", specials[i]);
 		body = it_user_json(&u);
 		post_signup(body, &r);
-		ck_assert_msg(r.status == 201, "password with '%c' refused: %ld %s", specials[i], r.status,
-			      r.body);
+		ck_assert_msg(r.status == 201, "password with '%c' refused: %ld %s", specials[i],
+			      r.status, r.body);
 		cJSON_Delete(body);
 		it_login(&u); /* and it is the password */
 	}
@@ -276,7 +278,7 @@ START_TEST(signup_accepts_each_special_character_of_the_password_rule)
 }
 END_TEST
 
-/* ---- one rule at a time ----------------------------------------------------------------------- */
+/* ---- one rule at a time ---------------------------------------------------------------------- */
 
 #define SAME "\x01" /* rejectedValue is the generated value */
 
@@ -386,7 +388,10 @@ START_TEST(each_field_rule_has_its_reason)
 	post_signup(body, &r);
 	if (r.status != 400)
 		ck_abort_msg("case %d (%s = %.40s): expected 400, got %ld %s", _i, c->field,
-			     gen ? gen : c->raw ? c->raw : "(absent)", r.status, r.body);
+			     gen      ? gen
+			     : c->raw ? c->raw
+				      : "(absent)",
+			     r.status, r.body);
 	it_assert_error(&r, 400, "VALIDATION_FAILED");
 	it_assert_field_count(&r, 1);
 	it_assert_field_error(&r, 0, c->field, rejected, c->reason);
@@ -403,14 +408,10 @@ struct type_case {
 };
 
 static const struct type_case types[] = {
-	{"email", "123", "123"},
-	{"email", "{\"a\":1}", NULL},
-	{"password", "12345678", NULL},
-	{"displayName", "true", "true"},
-	{"city", "1.5", "1.5"},
-	{"detailAddress", "false", "false"},
-	{"realName", "[\"a\"]", NULL},
-	{"phone", "1012345678", "1012345678"},
+	{"email", "123", "123"},        {"email", "{\"a\":1}", NULL},
+	{"password", "12345678", NULL}, {"displayName", "true", "true"},
+	{"city", "1.5", "1.5"},         {"detailAddress", "false", "false"},
+	{"realName", "[\"a\"]", NULL},  {"phone", "1012345678", "1012345678"},
 };
 #define N_TYPES ((int)(sizeof(types) / sizeof(types[0])))
 
@@ -487,7 +488,7 @@ START_TEST(a_failed_signup_creates_nothing)
 }
 END_TEST
 
-/* ---- conflicts -------------------------------------------------------------------------------- */
+/* ---- conflicts ------------------------------------------------------------------------------- */
 
 START_TEST(existing_email_is_409_case_insensitively)
 {

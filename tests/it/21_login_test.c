@@ -12,12 +12,11 @@
 #include "tests/it/lib/it.h"
 #include "common/banned.h"
 
-#define MAX_FAILURES 10 /* PV_LOGIN_MAX_FAILURES default */
-#define WINDOW_S 900    /* PV_LOGIN_WINDOW_S default */
+#define MAX_FAILURES 10  /* PV_LOGIN_MAX_FAILURES default */
+#define WINDOW_S     900 /* PV_LOGIN_WINDOW_S default */
 
 /* Login from the client address ip ("" = the peer itself). */
-static void login_from(const char *ip, const char *email, const char *password,
-		       struct it_resp *r)
+static void login_from(const char *ip, const char *email, const char *password, struct it_resp *r)
 {
 	char xff[64];
 	const char *hdrs[] = {xff, NULL};
@@ -29,8 +28,8 @@ static void assert_retry_after(const struct it_resp *r)
 {
 	const char *ra = it_resp_header(r, "Retry-After");
 	long v = ra ? strtol(ra, NULL, 10) : -1;
-	ck_assert_msg(v >= 1 && v <= WINDOW_S, "Retry-After must be 1..%d seconds, got %s", WINDOW_S,
-		      ra ? ra : "(none)");
+	ck_assert_msg(v >= 1 && v <= WINDOW_S, "Retry-After must be 1..%d seconds, got %s",
+		      WINDOW_S, ra ? ra : "(none)");
 }
 
 static bool is_jwt(const char *s)
@@ -86,8 +85,8 @@ static void assert_claims(const char *jwt, const struct it_user *u, const char *
 	ck_assert_int_eq(it_json_int(c, "uid"), u->id);
 	roles = cJSON_GetObjectItemCaseSensitive(c, "roles");
 	ck_assert_msg(cJSON_IsArray(roles) && cJSON_GetArraySize(roles) == 1 &&
-			      cJSON_IsString(cJSON_GetArrayItem(roles, 0)) &&
-			      strcmp(cJSON_GetArrayItem(roles, 0)->valuestring, "USER") == 0,
+			  cJSON_IsString(cJSON_GetArrayItem(roles, 0)) &&
+			  strcmp(cJSON_GetArrayItem(roles, 0)->valuestring, "USER") == 0,
 		      "roles must be [\"USER\"]");
 	ck_assert_msg(strlen(it_json_str(c, "jti")) > 0, "empty jti");
 	ck_assert_str_eq(it_json_str(c, "iss"), IT_JWT_ISSUER);
@@ -160,7 +159,8 @@ START_TEST(account_without_password_is_bad_credentials)
 	it_user_fill(&u);
 	it_signup(&u);
 	p[0] = DB_I64(u.id);
-	ck_assert_int_eq(it_sql_exec("UPDATE users SET password_hash = NULL WHERE user_id = ?", p, 1), 1);
+	ck_assert_int_eq(
+	    it_sql_exec("UPDATE users SET password_hash = NULL WHERE user_id = ?", p, 1), 1);
 	it_unique_ip(ip, sizeof(ip));
 	login_from(ip, u.email, u.password, &r);
 	it_assert_error(&r, 401, "BAD_CREDENTIALS");
@@ -180,19 +180,20 @@ START_TEST(blank_fields_are_400)
 	it_assert_field_error(&r, 0, "username", "", IT_R_BLANK);
 	it_assert_field_error(&r, 1, "password", "", IT_R_BLANK);
 
-	it_req("POST", "/api/users/auth", NULL, "{\"password\":\"Secret12!\",\"username\":\"  \"}", NULL,
-	       &r);
+	it_req("POST", "/api/users/auth", NULL, "{\"password\":\"Secret12!\",\"username\":\"  \"}",
+	       NULL, &r);
 	it_assert_error(&r, 400, "VALIDATION_FAILED");
 	it_assert_field_count(&r, 1);
 	it_assert_field_error(&r, 0, "username", "  ", IT_R_BLANK);
 
-	it_req("POST", "/api/users/auth", NULL, "{\"username\":\"a@test.example\",\"password\":null}",
-	       NULL, &r);
+	it_req("POST", "/api/users/auth", NULL,
+	       "{\"username\":\"a@test.example\",\"password\":null}", NULL, &r);
 	it_assert_error(&r, 400, "VALIDATION_FAILED");
 	it_assert_field_count(&r, 1);
 	it_assert_field_error(&r, 0, "password", "", IT_R_BLANK);
 
-	it_req("POST", "/api/users/auth", NULL, "{\"username\":7,\"password\":\"Secret12!\"}", NULL, &r);
+	it_req("POST", "/api/users/auth", NULL, "{\"username\":7,\"password\":\"Secret12!\"}", NULL,
+	       &r);
 	it_assert_error(&r, 400, "INVALID_PARAMETER_TYPE");
 	it_assert_field_count(&r, 1);
 	it_assert_field_error(&r, 0, "username", "7", IT_R_TYPE);
@@ -336,8 +337,8 @@ START_TEST(success_clears_the_account_counter_not_the_address_counter)
 	for (int i = 0; i < MAX_FAILURES - 1; i++) {
 		login_from(ip2, a.email, wrong, &r);
 		if (r.status != 401)
-			ck_abort_msg("failure %d after the success: expected 401, got %ld %s", i + 1,
-				     r.status, r.body);
+			ck_abort_msg("failure %d after the success: expected 401, got %ld %s",
+				     i + 1, r.status, r.body);
 	}
 	login_from(ip3, a.email, a.password, &r);
 	it_assert_status(&r, 200);
@@ -357,7 +358,8 @@ START_TEST(only_bad_credentials_count_toward_the_throttle)
 	it_unique_ip(ip, sizeof(ip));
 	snprintf(xff, sizeof(xff), "X-Forwarded-For: %s", ip);
 	for (int i = 0; i < MAX_FAILURES + 2; i++) {
-		it_req("POST", "/api/users/auth", NULL, "{\"username\":\"\",\"password\":\"\"}", hdrs, &r);
+		it_req("POST", "/api/users/auth", NULL, "{\"username\":\"\",\"password\":\"\"}",
+		       hdrs, &r);
 		it_assert_error(&r, 400, "VALIDATION_FAILED");
 	}
 	login_from(ip, u.email, u.password, &r);

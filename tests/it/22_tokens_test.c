@@ -78,7 +78,7 @@ static void login_pair(struct it_user *u, struct pair *p)
 	snprintf(p->refresh, sizeof(p->refresh), "%s", u->refresh);
 }
 
-/* ---- refresh ------------------------------------------------------------------------------------ */
+/* ---- refresh --------------------------------------------------------------------------------- */
 
 START_TEST(refresh_rotates_both_tokens)
 {
@@ -229,7 +229,7 @@ START_TEST(refresh_after_withdrawal_is_user_withdrawn)
 }
 END_TEST
 
-/* ---- logout ------------------------------------------------------------------------------------ */
+/* ---- logout ---------------------------------------------------------------------------------- */
 
 START_TEST(logout_revokes_the_access_token_and_its_family)
 {
@@ -293,6 +293,25 @@ START_TEST(logout_with_refresh_revokes_that_family_too)
 }
 END_TEST
 
+START_TEST(a_body_on_a_route_without_one_is_ignored)
+{
+	struct it_resp r = IT_RESP_INIT;
+	struct it_user u;
+	char h[2200];
+	const char *hdrs[] = {h, "Content-Type: text/plain", NULL};
+
+	it_new_user(&u);
+	snprintf(h, sizeof(h), "Refresh: %s", u.refresh);
+	ck_assert_int_eq(it_http("POST", "/api/users/refresh", hdrs, "{not json", 9, &r), 0);
+	it_assert_status(&r, 200);
+	it_bearer_at(IT_HERE, &r, u.access, sizeof(u.access));
+	snprintf(h, sizeof(h), "Authorization: Bearer %s", u.access);
+	ck_assert_int_eq(it_http("POST", "/api/users/logout", hdrs, "{not json", 9, &r), 0);
+	it_assert_status(&r, 200);
+	it_resp_free(&r);
+}
+END_TEST
+
 START_TEST(logout_needs_a_token)
 {
 	struct it_resp r = IT_RESP_INIT;
@@ -304,13 +323,16 @@ START_TEST(logout_needs_a_token)
 }
 END_TEST
 
-/* ---- authentication of requests ---------------------------------------------------------------- */
+/* ---- authentication of requests -------------------------------------------------------------- */
 
 START_TEST(missing_or_non_bearer_authorization_is_unauthorized)
 {
-	static const char *const headers[] = {NULL, "Authorization: Basic dXNlcjpwYXNz",
-					      "Authorization: Token abc", "Authorization: Bearer",
-					      "Authorization: bearer", NULL};
+	static const char *const headers[] = {NULL,
+					      "Authorization: Basic dXNlcjpwYXNz",
+					      "Authorization: Token abc",
+					      "Authorization: Bearer",
+					      "Authorization: bearer",
+					      NULL};
 	struct it_resp r = IT_RESP_INIT;
 	struct it_user u;
 	char path[64];
@@ -322,7 +344,8 @@ START_TEST(missing_or_non_bearer_authorization_is_unauthorized)
 		it_req("GET", path, NULL, NULL, headers[i] ? hdrs : NULL, &r);
 		if (r.status != 401)
 			ck_abort_msg("%s: expected 401 UNAUTHORIZED, got %ld %s",
-				     headers[i] ? headers[i] : "no Authorization", r.status, r.body);
+				     headers[i] ? headers[i] : "no Authorization", r.status,
+				     r.body);
 		it_assert_error(&r, 401, "UNAUTHORIZED");
 		if (!headers[i])
 			it_assert_www_auth(&r, false);
@@ -372,15 +395,31 @@ enum forgery {
 };
 
 static const char *const forgery_names[F_COUNT] = {
-	"alg none",     "alg None",    "HS512",          "bad signature", "other key",
-	"no signature", "wrong iss",   "wrong typ",      "no sub",        "no uid",
-	"no roles",     "no jti",      "no iat",         "no exp",        "no iss",
-	"no typ",       "garbage",     "two parts",      "expired and badly signed",
+	"alg none",
+	"alg None",
+	"HS512",
+	"bad signature",
+	"other key",
+	"no signature",
+	"wrong iss",
+	"wrong typ",
+	"no sub",
+	"no uid",
+	"no roles",
+	"no jti",
+	"no iat",
+	"no exp",
+	"no iss",
+	"no typ",
+	"garbage",
+	"two parts",
+	"expired and badly signed",
 };
 
 static char *forge(enum forgery f, const char *access)
 {
-	static const char *const drop[] = {"sub", "uid", "roles", "jti", "iat", "exp", "iss", "typ"};
+	static const char *const drop[] = {"sub", "uid", "roles", "jti",
+					   "iat", "exp", "iss",   "typ"};
 	cJSON *c = it_jwt_claims(access);
 	char *text, *jwt = NULL;
 
@@ -425,7 +464,8 @@ static char *forge(enum forgery f, const char *access)
 					 "another-secret-of-at-least-32-bytes!!", 37);
 		break;
 	case F_NO_SIGNATURE: {
-		char *signed_jwt = it_forge_token("HS256", "{\"alg\":\"HS256\",\"typ\":\"JWT\"}", text);
+		char *signed_jwt =
+		    it_forge_token("HS256", "{\"alg\":\"HS256\",\"typ\":\"JWT\"}", text);
 		*strrchr(signed_jwt, '.') = '\0';
 		jwt = malloc(strlen(signed_jwt) + 2);
 		snprintf(jwt, strlen(signed_jwt) + 2, "%s.", signed_jwt);
@@ -436,7 +476,8 @@ static char *forge(enum forgery f, const char *access)
 		jwt = strdup("abc.def.ghi");
 		break;
 	case F_TWO_PARTS: {
-		char *signed_jwt = it_forge_token("HS256", "{\"alg\":\"HS256\",\"typ\":\"JWT\"}", text);
+		char *signed_jwt =
+		    it_forge_token("HS256", "{\"alg\":\"HS256\",\"typ\":\"JWT\"}", text);
 		*strrchr(signed_jwt, '.') = '\0';
 		jwt = signed_jwt;
 		break;
@@ -465,8 +506,8 @@ START_TEST(forged_tokens_are_invalid)
 	jwt = forge((enum forgery)_i, u.access);
 	get_self(&u, jwt, &r);
 	if (r.status != 401)
-		ck_abort_msg("%s: expected 401 INVALID_TOKEN, got %ld %s", forgery_names[_i], r.status,
-			     r.body);
+		ck_abort_msg("%s: expected 401 INVALID_TOKEN, got %ld %s", forgery_names[_i],
+			     r.status, r.body);
 	it_assert_error(&r, 401, "INVALID_TOKEN");
 	it_assert_www_auth(&r, true);
 	free(jwt);
@@ -513,6 +554,7 @@ Suite *tokens_suite(void)
 	tcase_add_test(tc, logout_revokes_the_access_token_and_its_family);
 	tcase_add_test(tc, logout_with_refresh_revokes_that_family_too);
 	tcase_add_test(tc, logout_needs_a_token);
+	tcase_add_test(tc, a_body_on_a_route_without_one_is_ignored);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("authentication");

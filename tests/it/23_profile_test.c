@@ -43,7 +43,7 @@ static cJSON *assert_user_json(const struct it_resp *r, const struct it_user *u)
 	return data;
 }
 
-/* ---- GET ------------------------------------------------------------------------------------------ */
+/* ---- GET ------------------------------------------------------------------------------------- */
 
 START_TEST(own_profile_has_exactly_the_nine_keys)
 {
@@ -100,14 +100,33 @@ START_TEST(admin_reads_any_profile)
 	struct it_resp r = IT_RESP_INIT;
 	struct it_user admin, b;
 	char path[64];
+	cJSON *claims, *roles;
 
 	it_new_admin(&admin);
+	claims = it_jwt_claims(admin.access);
+	roles = cJSON_GetObjectItemCaseSensitive(claims, "roles");
+	ck_assert_msg(cJSON_IsArray(roles) && cJSON_GetArraySize(roles) == 1 &&
+			  cJSON_IsString(cJSON_GetArrayItem(roles, 0)) &&
+			  strcmp(cJSON_GetArrayItem(roles, 0)->valuestring, "ADMIN") == 0,
+		      "an ADMIN's token must carry roles [\"ADMIN\"]");
+	cJSON_Delete(claims);
+
 	it_user_fill(&b);
 	it_signup(&b);
 	user_path(path, sizeof(path), &b);
 	it_get(path, admin.access, &r);
 	it_assert_status(&r, 200);
 	assert_user_json(&r, &b);
+
+	/* ADMIN implies every USER right on its own account */
+	user_path(path, sizeof(path), &admin);
+	it_get(path, admin.access, &r);
+	it_assert_status(&r, 200);
+	assert_user_json(&r, &admin);
+	it_req("PATCH", path, admin.access, "{\"city\":\"인천\"}", NULL, &r);
+	it_assert_status(&r, 200);
+	snprintf(admin.city, sizeof(admin.city), "인천");
+	assert_user_json(&r, &admin);
 	it_resp_free(&r);
 }
 END_TEST
@@ -151,12 +170,15 @@ START_TEST(unknown_id_is_404_for_admin_and_user)
 		/* existence is checked before ownership */
 		it_get(paths[i], u.access, &r);
 		it_assert_error(&r, 404, "USER_NOT_FOUND");
+		/* authentication before existence */
+		it_get(paths[i], NULL, &r);
+		it_assert_error(&r, 401, "UNAUTHORIZED");
 	}
 	it_resp_free(&r);
 }
 END_TEST
 
-/* ---- PATCH ---------------------------------------------------------------------------------------- */
+/* ---- PATCH ----------------------------------------------------------------------------------- */
 
 static void patch(const struct it_user *as, const struct it_user *target, const char *json,
 		  struct it_resp *r)
@@ -398,7 +420,7 @@ START_TEST(patch_checks_validation_then_existence_then_ownership)
 }
 END_TEST
 
-/* ---- DELETE ----------------------------------------------------------------------------------------- */
+/* ---- DELETE ---------------------------------------------------------------------------------- */
 
 static void assert_withdrawal_body(const struct it_resp *r)
 {
@@ -427,8 +449,8 @@ START_TEST(delete_withdraws_the_user)
 	status = it_sql_str("SELECT status FROM users WHERE user_id = ?", p, 1);
 	ck_assert_str_eq(status, "USER_WITHDRAWAL");
 	free(status);
-	ck_assert_int_eq(it_sql_i64("SELECT withdrawn_at IS NOT NULL FROM users WHERE user_id = ?", p, 1),
-			 1);
+	ck_assert_int_eq(
+	    it_sql_i64("SELECT withdrawn_at IS NOT NULL FROM users WHERE user_id = ?", p, 1), 1);
 	ck_assert_int_eq(it_sql_i64("SELECT COUNT(*) FROM carts WHERE user_id = ?", p, 1), 0);
 
 	/* login and every token of the user */

@@ -18,7 +18,7 @@
 #include "tests/it/lib/it.h"
 #include "common/banned.h"
 
-#define RECOVERY_S 15 /* "a few seconds", with room for a slow machine */
+#define RECOVERY_S 15  /* "a few seconds", with room for a slow machine */
 #define FAST_503_S 5.0 /* Redis: 1 s timeout; MariaDB: refused connections fail at once */
 
 static double now_s(void)
@@ -42,7 +42,10 @@ static bool ready_up(void)
 	return ok;
 }
 
-/* Unchecked teardown: services up, daemon up and ready (waits up to 30 s). */
+/*
+ * Unchecked teardown: services up, then a fresh daemon (so that connections a failed test left
+ * broken cannot leak into the next tcase), ready within 30 s.
+ */
 static void restore_everything(void)
 {
 	double deadline;
@@ -51,12 +54,10 @@ static void restore_everything(void)
 		fprintf(stderr, "faults: could not restart Redis\n");
 	if (it_services("start-db") != 0)
 		fprintf(stderr, "faults: could not restart MariaDB\n");
-	if (!it_api_alive()) {
-		fprintf(stderr, "faults: pillivery-api is down after the test; starting it again\n");
-		it_api_stop(NULL);
-		if (it_api_start() != 0)
-			fprintf(stderr, "faults: pillivery-api could not be started again\n");
-	}
+	if (it_api_stop(NULL) != 0)
+		fprintf(stderr, "faults: pillivery-api did not stop cleanly\n");
+	if (it_api_start() != 0)
+		fprintf(stderr, "faults: pillivery-api could not be started again\n");
 	deadline = now_s() + 30;
 	while (!ready_up() && now_s() < deadline)
 		sleep_ms(200);
@@ -94,7 +95,8 @@ static void assert_health_ok(void)
 static void assert_fast_503(const struct it_resp *r, const char *what)
 {
 	if (r->status != 503)
-		ck_abort_msg("%s: expected 503 SERVICE_UNAVAILABLE, got %ld %s", what, r->status, r->body);
+		ck_abort_msg("%s: expected 503 SERVICE_UNAVAILABLE, got %ld %s", what, r->status,
+			     r->body);
 	it_assert_error(r, 503, "SERVICE_UNAVAILABLE");
 	ck_assert_msg(r->seconds < FAST_503_S, "%s: the 503 took %.1f s", what, r->seconds);
 }
@@ -121,9 +123,10 @@ static void assert_recovered(const char *path, const char *token, double since)
 	for (int i = 0; i < 100; i++) {
 		it_get(path, token, &r);
 		if (r.status != 200)
-			ck_abort_msg("request %d of 100 after the recovery answered %ld %s (a worker "
-				     "kept a dead connection?)",
-				     i + 1, r.status, r.body);
+			ck_abort_msg(
+			    "request %d of 100 after the recovery answered %ld %s (a worker "
+			    "kept a dead connection?)",
+			    i + 1, r.status, r.body);
 	}
 	it_resp_free(&r);
 }

@@ -79,9 +79,9 @@ static bool port_in_use(int port)
 
 static int check_env(void)
 {
-	static const char *const need[] = {"PV_IT_BIN_DIR", "PV_IT_VAR", "PV_IT_API_PORT",
-					   "PV_IT_SERVICES", "PV_DB_HOST", "PV_DB_PORT",
-					   "PV_REDIS_HOST", "PV_REDIS_PORT", NULL};
+	static const char *const need[] = {"PV_IT_BIN_DIR",  "PV_IT_VAR",     "PV_IT_API_PORT",
+					   "PV_IT_SERVICES", "PV_DB_HOST",    "PV_DB_PORT",
+					   "PV_REDIS_HOST",  "PV_REDIS_PORT", NULL};
 	int missing = 0;
 	for (size_t i = 0; need[i]; i++) {
 		if (!it_getenv(need[i])) {
@@ -90,8 +90,9 @@ static int check_env(void)
 		}
 	}
 	if (missing)
-		fprintf(stderr, "it-tests: run through `make it` or `make check` (tests/lib/check.sh), "
-				"which start MariaDB and Redis and set these\n");
+		fprintf(stderr,
+			"it-tests: run through `make it` or `make check` (tests/lib/check.sh), "
+			"which start MariaDB and Redis and set these\n");
 	return missing ? -1 : 0;
 }
 
@@ -107,8 +108,9 @@ int main(void)
 	snprintf(pid_path, sizeof(pid_path), "%s/api.pid", it_var());
 	it_init();
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
-		fprintf(stderr, "it-tests: PR_SET_CHILD_SUBREAPER: %s (a daemon restarted by a test "
-				"cannot be checked at the end)\n",
+		fprintf(stderr,
+			"it-tests: PR_SET_CHILD_SUBREAPER: %s (a daemon restarted by a test "
+			"cannot be checked at the end)\n",
 			strerror(errno));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -125,8 +127,9 @@ int main(void)
 		return 2;
 	}
 	if (port_in_use(it_api_port())) {
-		fprintf(stderr, "it-tests: port %d is already in use (a stale pillivery-api? see "
-				"%s); set PV_TEST_API_PORT to another port\n",
+		fprintf(stderr,
+			"it-tests: port %d is already in use (a stale pillivery-api? see "
+			"%s); set PV_TEST_API_PORT to another port\n",
 			it_api_port(), pid_path);
 		return 2;
 	}
@@ -149,7 +152,8 @@ int main(void)
 		fprintf(stderr, "it-tests: pillivery-api no longer answered GET /health after the "
 				"tests\n");
 	if (it_api_stop(&st) != 0) {
-		fprintf(stderr, "it-tests: FAIL: pillivery-api did not stop within 10 s of SIGTERM\n");
+		fprintf(stderr,
+			"it-tests: FAIL: pillivery-api did not stop within 10 s of SIGTERM\n");
 		rc = EXIT_FAILURE;
 	} else if (st < 0) {
 		fprintf(stderr, "it-tests: FAIL: the exit status of pillivery-api is unknown (not "
@@ -157,12 +161,14 @@ int main(void)
 		rc = EXIT_FAILURE;
 	} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		if (WIFSIGNALED(st))
-			fprintf(stderr, "it-tests: FAIL: pillivery-api was killed by signal %d (%s) "
-					"after SIGTERM\n",
+			fprintf(stderr,
+				"it-tests: FAIL: pillivery-api was killed by signal %d (%s) "
+				"after SIGTERM\n",
 				WTERMSIG(st), strsignal(WTERMSIG(st)));
 		else
-			fprintf(stderr, "it-tests: FAIL: pillivery-api exited with status %d after "
-					"SIGTERM (expected 0)\n",
+			fprintf(stderr,
+				"it-tests: FAIL: pillivery-api exited with status %d after "
+				"SIGTERM (expected 0)\n",
 				WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 		it_api_log_tail(20);
 		rc = EXIT_FAILURE;

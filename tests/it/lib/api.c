@@ -114,12 +114,12 @@ void it_api_log_tail(int lines)
 			break;
 		p--;
 	}
-	fprintf(stderr, "it: ---- last %d lines of %s ----\n%s%s---- end of log ----\n", lines, path, p,
-		len && text[len - 1] != '\n' ? "\n" : "");
+	fprintf(stderr, "it: ---- last %d lines of %s ----\n%s%s---- end of log ----\n", lines,
+		path, p, len && text[len - 1] != '\n' ? "\n" : "");
 	free(text);
 }
 
-/* ---- environment ------------------------------------------------------------------------ */
+/* ---- environment ----------------------------------------------------------------------------- */
 
 struct envlist {
 	char *v[ENV_MAX];
@@ -167,7 +167,8 @@ static int env_build(struct envlist *e, const char *const *extra)
 			goto fail;
 	snprintf(kv, sizeof(kv), "PV_API_PORT=%d", it_api_port());
 	if (env_put(e, kv) || env_put(e, "PV_API_BIND=127.0.0.1") ||
-	    env_put(e, "PV_JWT_SECRET=" IT_JWT_SECRET) || env_put(e, "PV_JWT_ISSUER=" IT_JWT_ISSUER) ||
+	    env_put(e, "PV_JWT_SECRET=" IT_JWT_SECRET) ||
+	    env_put(e, "PV_JWT_ISSUER=" IT_JWT_ISSUER) ||
 	    env_put(e, "PV_TRUSTED_PROXIES=127.0.0.1") ||
 	    env_put(e, "PV_CORS_ALLOWED_ORIGINS=" IT_ORIGIN_LOCAL "," IT_ORIGIN_SHOP) ||
 	    env_put(e, "PV_PROFILE=" IT_PROFILE) || env_put(e, "PV_LOG_LEVEL=info"))
@@ -182,7 +183,7 @@ fail:
 	return -1;
 }
 
-/* ---- processes ---------------------------------------------------------------------------- */
+/* ---- processes ------------------------------------------------------------------------------- */
 
 /*
  * fork + exec of pillivery-api with args; stdout and stderr go to out_path (appended or
@@ -200,7 +201,8 @@ static pid_t spawn_api(const char *const *args, const char *const *extra_env, co
 
 	api_bin(bin, sizeof(bin));
 	if (access(bin, X_OK) != 0) {
-		fprintf(stderr, "it: %s is not an executable (%s); was it built?\n", bin, strerror(errno));
+		fprintf(stderr, "it: %s is not an executable (%s); was it built?\n", bin,
+			strerror(errno));
 		return -1;
 	}
 	argv[n++] = bin;
@@ -228,7 +230,8 @@ static pid_t spawn_api(const char *const *args, const char *const *extra_env, co
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
-		fd = open(out_path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0644);
+		fd = open(out_path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_CLOEXEC,
+			  0644);
 		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
 			dup2(fd, 1);
@@ -324,8 +327,8 @@ int it_proc_stop(pid_t pid, int timeout_ms, int *status)
 	return -1;
 }
 
-int it_run_api(const char *const *args, const char *const *extra_env, int timeout_ms,
-	       int *status, char **output)
+int it_run_api(const char *const *args, const char *const *extra_env, int timeout_ms, int *status,
+	       char **output)
 {
 	char path[512];
 	pid_t pid;
@@ -374,16 +377,18 @@ static int wait_health(pid_t pid, int port, int timeout_ms)
 		pid_t r = waitpid(pid, &st, WNOHANG);
 		if (r == pid) {
 			describe_status(what, sizeof(what), st);
-			fprintf(stderr, "it: pillivery-api (pid %ld) ended (%s) before GET /health "
-					"answered 200 on port %d\n",
+			fprintf(stderr,
+				"it: pillivery-api (pid %ld) ended (%s) before GET /health "
+				"answered 200 on port %d\n",
 				(long)pid, what, port);
 			return -1;
 		}
 		if (health_ok(port, 1000))
 			return 0;
 		if (mono_now() > deadline) {
-			fprintf(stderr, "it: pillivery-api (pid %ld) did not answer GET /health 200 on "
-					"port %d within %d s\n",
+			fprintf(stderr,
+				"it: pillivery-api (pid %ld) did not answer GET /health 200 on "
+				"port %d within %d s\n",
 				(long)pid, port, timeout_ms / 1000);
 			return -1;
 		}
@@ -484,16 +489,17 @@ int it_api_stop(int *exit_status)
 	if (exit_status)
 		*exit_status = st;
 	if (rc != 0) {
-		fprintf(stderr, "it: pillivery-api (pid %ld) did not exit within 10 s of SIGTERM; "
-				"killed\n",
+		fprintf(stderr,
+			"it: pillivery-api (pid %ld) did not exit within 10 s of SIGTERM; "
+			"killed\n",
 			(long)pid);
 		it_api_log_tail(40);
 		return -1;
 	}
 	if (st >= 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
 		describe_status(what, sizeof(what), st);
-		fprintf(stderr, "it: pillivery-api (pid %ld) ended with %s after SIGTERM\n", (long)pid,
-			what);
+		fprintf(stderr, "it: pillivery-api (pid %ld) ended with %s after SIGTERM\n",
+			(long)pid, what);
 	}
 	return 0;
 }

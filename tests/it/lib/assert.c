@@ -52,10 +52,11 @@ static const struct {
 	{"SUBSCRIPTION_STATE_CONFLICT", 409, "현재 구독 상태에서는 처리할 수 없는 요청입니다."},
 	{"DUPLICATED_REVIEW", 409, "이미 작성한 리뷰가 있습니다."},
 	{"IDEMPOTENCY_KEY_CONFLICT", 409,
-	 "같은 Idempotency-Key로 다른 요청이 처리 중이거나 처리되었습니다."},
+     "같은 Idempotency-Key로 다른 요청이 처리 중이거나 처리되었습니다."},
 	{"PAYLOAD_TOO_LARGE", 413, "요청 본문이 너무 큽니다."},
 	{"UNSUPPORTED_MEDIA_TYPE", 415, "지원하지 않는 미디어 타입입니다."},
-	{"TOO_MANY_LOGIN_ATTEMPTS", 429, "로그인 시도 횟수를 초과했습니다. 잠시 후 다시 시도해 주세요."},
+	{"TOO_MANY_LOGIN_ATTEMPTS", 429,
+     "로그인 시도 횟수를 초과했습니다. 잠시 후 다시 시도해 주세요."},
 	{"INTERNAL_ERROR", 500, "알 수 없는 오류가 발생했습니다."},
 	{"PAYMENT_GATEWAY_ERROR", 502, "카카오페이 결제 처리 중 오류가 발생했습니다."},
 	{"REFUND_FAILED", 502, "카카오페이 취소 중 오류가 발생했습니다."},
@@ -100,8 +101,8 @@ void it_fail_at(struct it_loc at, const struct it_resp *r, const char *fmt, ...)
 
 void it_assert_status_at(struct it_loc at, const struct it_resp *r, long status)
 {
-	it_check_at(at, r, r->status == status, "expected status %ld, got %ld%s%s", status, r->status,
-		    r->status ? "" : ": ", r->status ? "" : r->error);
+	it_check_at(at, r, r->status == status, "expected status %ld, got %ld%s%s", status,
+		    r->status, r->status ? "" : ": ", r->status ? "" : r->error);
 }
 
 static bool json_content_type(const struct it_resp *r)
@@ -112,7 +113,8 @@ static bool json_content_type(const struct it_resp *r)
 
 static bool is_field_code(const char *code)
 {
-	return strcmp(code, "VALIDATION_FAILED") == 0 || strcmp(code, "INVALID_PARAMETER_TYPE") == 0;
+	return strcmp(code, "VALIDATION_FAILED") == 0 ||
+	       strcmp(code, "INVALID_PARAMETER_TYPE") == 0;
 }
 
 void it_assert_error_at(struct it_loc at, const struct it_resp *r, long status, const char *code)
@@ -124,14 +126,16 @@ void it_assert_error_at(struct it_loc at, const struct it_resp *r, long status, 
 
 	it_check_at(at, NULL, msg != NULL, "test bug: %s is not an API.md §11 code", code);
 	it_check_at(at, NULL, error_status(code) == status,
-		    "test bug: %s is HTTP %d in API.md §11, not %ld", code, error_status(code), status);
+		    "test bug: %s is HTTP %d in API.md §11, not %ld", code, error_status(code),
+		    status);
 	it_check_at(at, r, r->status == status, "expected %ld %s, got status %ld%s%s", status, code,
 		    r->status, r->status ? "" : ": ", r->status ? "" : r->error);
-	it_check_at(at, r, cJSON_IsObject(j), "expected the error body of §1.5 (%s), body is not a JSON object",
-		    code);
+	it_check_at(at, r, cJSON_IsObject(j),
+		    "expected the error body of §1.5 (%s), body is not a JSON object", code);
 	v = cJSON_GetObjectItemCaseSensitive(j, "code");
 	it_check_at(at, r, cJSON_IsString(v) && strcmp(v->valuestring, code) == 0,
-		    "expected code %s, got %s", code, cJSON_IsString(v) ? v->valuestring : "(none)");
+		    "expected code %s, got %s", code,
+		    cJSON_IsString(v) ? v->valuestring : "(none)");
 	it_check_at(at, r, json_content_type(r),
 		    "error Content-Type must be application/json; charset=utf-8, got %s",
 		    ct ? ct : "(none)");
@@ -149,13 +153,16 @@ void it_assert_error_at(struct it_loc at, const struct it_resp *r, long status, 
 		cJSON_ArrayForEach(v, fe)
 		{
 			const cJSON *rv = cJSON_GetObjectItemCaseSensitive(v, "rejectedValue");
-			it_check_at(at, r, cJSON_IsObject(v), "customFieldErrors[%d] is not an object", n);
+			it_check_at(at, r, cJSON_IsObject(v),
+				    "customFieldErrors[%d] is not an object", n);
 			it_assert_keys_at(at, v, "field", "rejectedValue", "reason", NULL);
-			it_check_at(at, r, cJSON_IsString(cJSON_GetObjectItemCaseSensitive(v, "field")),
+			it_check_at(at, r,
+				    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(v, "field")),
 				    "customFieldErrors[%d].field is not a string", n);
 			it_check_at(at, r, cJSON_IsString(rv),
 				    "customFieldErrors[%d].rejectedValue is not a string", n);
-			it_check_at(at, r, cJSON_IsString(cJSON_GetObjectItemCaseSensitive(v, "reason")),
+			it_check_at(at, r,
+				    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(v, "reason")),
 				    "customFieldErrors[%d].reason is not a string", n);
 			n++;
 		}
@@ -164,7 +171,8 @@ void it_assert_error_at(struct it_loc at, const struct it_resp *r, long status, 
 	}
 	if (status == 401) {
 		const char *w = it_resp_header(r, "WWW-Authenticate");
-		it_check_at(at, r, w && strncmp(w, "Bearer", 6) == 0 && (w[6] == '\0' || w[6] == ' '),
+		it_check_at(at, r,
+			    w && strncmp(w, "Bearer", 6) == 0 && (w[6] == '\0' || w[6] == ' '),
 			    "401 needs WWW-Authenticate: Bearer (§1.5), got %s", w ? w : "(none)");
 	}
 	if (status == 405)
@@ -199,7 +207,8 @@ void it_assert_field_error_at(struct it_loc at, const struct it_resp *r, int ind
 		    "customFieldErrors[%d].field: expected \"%s\"", index, field);
 	if (rejected)
 		it_check_at(at, r, cJSON_IsString(rv) && strcmp(rv->valuestring, rejected) == 0,
-			    "customFieldErrors[%d].rejectedValue: expected \"%s\"", index, rejected);
+			    "customFieldErrors[%d].rejectedValue: expected \"%s\"", index,
+			    rejected);
 	it_check_at(at, r, cJSON_IsString(why) && strcmp(why->valuestring, reason) == 0,
 		    "customFieldErrors[%d].reason: expected \"%s\"", index, reason);
 }
@@ -208,7 +217,8 @@ void it_assert_field_count_at(struct it_loc at, const struct it_resp *r, int n)
 {
 	const cJSON *fe = cJSON_GetObjectItemCaseSensitive(r->json, "customFieldErrors");
 	it_check_at(at, r, cJSON_IsArray(fe) && cJSON_GetArraySize(fe) == n,
-		    "expected %d field error(s), got %d", n, cJSON_IsArray(fe) ? cJSON_GetArraySize(fe) : -1);
+		    "expected %d field error(s), got %d", n,
+		    cJSON_IsArray(fe) ? cJSON_GetArraySize(fe) : -1);
 }
 
 static bool match(const char *re, const char *s)
@@ -260,7 +270,8 @@ cJSON *it_assert_wrapper_at(struct it_loc at, const struct it_resp *r)
 
 	it_check_at(at, r, cJSON_IsObject(r->json), "body is not a JSON object");
 	it_check_at(at, r, json_content_type(r),
-		    "Content-Type must be application/json; charset=utf-8, got %s", ct ? ct : "(none)");
+		    "Content-Type must be application/json; charset=utf-8, got %s",
+		    ct ? ct : "(none)");
 	it_assert_keys_at(at, r->json, "data", "createTime", NULL);
 	ctime = cJSON_GetObjectItemCaseSensitive(r->json, "createTime");
 	it_assert_ts_at(at, "createTime", ctime);
@@ -290,18 +301,23 @@ void it_assert_keys_at(struct it_loc at, const cJSON *obj, ...)
 		for (size_t i = 0; i < nwant; i++)
 			if (c->string && strcmp(c->string, want[i]) == 0)
 				known = true;
-		cJSON_ArrayForEach(d, obj) if (d->string && c->string && strcmp(d->string, c->string) == 0)
-			seen++;
+		cJSON_ArrayForEach(d, obj)
+		{
+			if (d->string && c->string && strcmp(d->string, c->string) == 0)
+				seen++;
+		}
 		if (!known || seen != 1) {
 			text = cJSON_PrintUnformatted(obj);
-			it_fail_at(at, NULL, "%s key \"%s\" in %.1500s", known ? "duplicate" : "unexpected",
-				   c->string ? c->string : "?", text ? text : "?");
+			it_fail_at(at, NULL, "%s key \"%s\" in %.1500s",
+				   known ? "duplicate" : "unexpected", c->string ? c->string : "?",
+				   text ? text : "?");
 		}
 	}
 	for (size_t i = 0; i < nwant; i++) {
 		if (!cJSON_GetObjectItemCaseSensitive(obj, want[i])) {
 			text = cJSON_PrintUnformatted(obj);
-			it_fail_at(at, NULL, "missing key \"%s\" in %.1500s", want[i], text ? text : "?");
+			it_fail_at(at, NULL, "missing key \"%s\" in %.1500s", want[i],
+				   text ? text : "?");
 		}
 	}
 }
@@ -328,8 +344,8 @@ void it_assert_header_at(struct it_loc at, const struct it_resp *r, const char *
 			 const char *value)
 {
 	const char *v = it_resp_header(r, name);
-	it_check_at(at, r, v && strcmp(v, value) == 0, "header %s: expected \"%s\", got %s%s%s", name,
-		    value, v ? "\"" : "", v ? v : "(none)", v ? "\"" : "");
+	it_check_at(at, r, v && strcmp(v, value) == 0, "header %s: expected \"%s\", got %s%s%s",
+		    name, value, v ? "\"" : "", v ? v : "(none)", v ? "\"" : "");
 }
 
 void it_assert_no_header_at(struct it_loc at, const struct it_resp *r, const char *name)
@@ -343,8 +359,9 @@ void it_assert_www_auth_at(struct it_loc at, const struct it_resp *r, bool inval
 	const char *w = it_resp_header(r, "WWW-Authenticate");
 	bool has = w && strstr(w, "error=\"invalid_token\"") != NULL;
 
-	it_check_at(at, r, w && strncmp(w, "Bearer", 6) == 0, "WWW-Authenticate must be a Bearer challenge, got %s",
-		    w ? w : "(none)");
-	it_check_at(at, r, has == invalid_token, "WWW-Authenticate \"%s\" %s error=\"invalid_token\"",
-		    w, invalid_token ? "lacks" : "must not carry");
+	it_check_at(at, r, w && strncmp(w, "Bearer", 6) == 0,
+		    "WWW-Authenticate must be a Bearer challenge, got %s", w ? w : "(none)");
+	it_check_at(at, r, has == invalid_token,
+		    "WWW-Authenticate \"%s\" %s error=\"invalid_token\"", w,
+		    invalid_token ? "lacks" : "must not carry");
 }

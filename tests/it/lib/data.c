@@ -48,7 +48,8 @@ void it_unique_name(char *out, size_t n, const char *prefix)
 void it_unique_digits(char out[9])
 {
 	/* Distinct (pid, seq) pairs of one run never meet: pids of a run are close together. */
-	uint64_t v = ((uint64_t)nonce() + (uint64_t)getpid() * 1000u + it_seq() % 1000u) % 100000000u;
+	uint64_t v =
+	    ((uint64_t)nonce() + (uint64_t)getpid() * 1000u + it_seq() % 1000u) % 100000000u;
 	snprintf(out, 9, "%08llu", (unsigned long long)v);
 }
 
@@ -61,7 +62,8 @@ void it_unique_phone(char *out, size_t n)
 
 void it_unique_ip(char *out, size_t n)
 {
-	uint32_t v = ((uint32_t)getpid() & 0x3fffff) << 8 | (uint32_t)(it_seq() & 0xff);
+	/* 30 bits, pid above 14 bits of the counter: 64.0.0.0 - 127.255.255.255 */
+	uint32_t v = (((uint32_t)getpid() << 14) | (uint32_t)(it_seq() & 0x3fff)) & 0x3fffffff;
 	snprintf(out, n, "%u.%u.%u.%u", 64 + (v >> 24), (v >> 16) & 255, (v >> 8) & 255, v & 255);
 }
 
@@ -72,7 +74,7 @@ void it_xff_header(char *out, size_t n)
 	snprintf(out, n, "X-Forwarded-For: %s", ip);
 }
 
-/* ---- users ------------------------------------------------------------------------------ */
+/* ---- users ----------------------------------------------------------------------------------- */
 
 void it_user_fill(struct it_user *u)
 {
@@ -185,7 +187,7 @@ void it_new_admin_at(struct it_loc at, struct it_user *u)
 	it_login_at(at, u);
 }
 
-/* ---- SQL ------------------------------------------------------------------------------- */
+/* ---- SQL ------------------------------------------------------------------------------------- */
 
 static struct db *conn;
 static pid_t conn_pid;
@@ -198,14 +200,14 @@ struct db *it_db(void)
 	if (!conn) {
 		const char *port = it_getenv("PV_DB_PORT");
 		struct db_config cfg = {
-			.host = it_getenv("PV_DB_HOST") ? it_getenv("PV_DB_HOST") : "127.0.0.1",
-			.port = port ? (int)strtol(port, NULL, 10) : 3308,
-			.socket = it_getenv("PV_DB_SOCKET"),
-			.user = it_getenv("PV_DB_USER") ? it_getenv("PV_DB_USER") : "pillivery",
-			.password = getenv("PV_DB_PASSWORD") ? getenv("PV_DB_PASSWORD") : "pillivery",
-			.database = it_getenv("PV_DB_NAME") ? it_getenv("PV_DB_NAME") : "pillivery",
-			.connect_timeout_ms = 3000,
-			.query_timeout_ms = 10000,
+		    .host = it_getenv("PV_DB_HOST") ? it_getenv("PV_DB_HOST") : "127.0.0.1",
+		    .port = port ? (int)strtol(port, NULL, 10) : 3308,
+		    .socket = it_getenv("PV_DB_SOCKET"),
+		    .user = it_getenv("PV_DB_USER") ? it_getenv("PV_DB_USER") : "pillivery",
+		    .password = getenv("PV_DB_PASSWORD") ? getenv("PV_DB_PASSWORD") : "pillivery",
+		    .database = it_getenv("PV_DB_NAME") ? it_getenv("PV_DB_NAME") : "pillivery",
+		    .connect_timeout_ms = 3000,
+		    .query_timeout_ms = 10000,
 		};
 		conn = db_new(&cfg);
 		conn_pid = getpid();

@@ -15,7 +15,7 @@
 #include "tests/it/lib/it.h"
 #include "common/banned.h"
 
-#define IT_BODY_CAP (16u << 20) /* responses larger than this are cut */
+#define IT_BODY_CAP   (16u << 20) /* responses larger than this are cut */
 #define IT_TIMEOUT_MS 10000
 
 static double mono_now(void)
@@ -59,8 +59,8 @@ static int add_header(struct it_resp *r, const char *name, size_t nlen, const ch
 	r->headers = h;
 	while (vlen && (*value == ' ' || *value == '\t'))
 		value++, vlen--;
-	while (vlen && (value[vlen - 1] == ' ' || value[vlen - 1] == '\t' || value[vlen - 1] == '\r' ||
-			value[vlen - 1] == '\n'))
+	while (vlen && (value[vlen - 1] == ' ' || value[vlen - 1] == '\t' ||
+			value[vlen - 1] == '\r' || value[vlen - 1] == '\n'))
 		vlen--;
 	h[r->nheaders].name = strndup(name, nlen);
 	h[r->nheaders].value = strndup(value, vlen);
@@ -89,7 +89,8 @@ static int header_line(struct it_resp *r, const char *line, size_t len)
 	colon = memchr(line, ':', len);
 	if (!colon)
 		return 0;
-	return add_header(r, line, (size_t)(colon - line), colon + 1, len - (size_t)(colon - line) - 1);
+	return add_header(r, line, (size_t)(colon - line), colon + 1,
+			  len - (size_t)(colon - line) - 1);
 }
 
 static size_t on_header(char *p, size_t sz, size_t n, void *ud)
@@ -217,8 +218,9 @@ int it_http_to(int port, int timeout_ms, const char *method, const char *path,
 
 	cc = curl_easy_perform(c);
 	if (cc != CURLE_OK) {
-		snprintf(out->error, sizeof(out->error), "%s %s: %s (is pillivery-api running? see %s/api.log)",
-			 method, path, curl_easy_strerror(cc), it_var());
+		snprintf(out->error, sizeof(out->error),
+			 "%s %s: %s (is pillivery-api running? see %s/api.log)", method, path,
+			 curl_easy_strerror(cc), it_var());
 		out->status = 0;
 		goto out;
 	}
@@ -241,7 +243,7 @@ int it_http(const char *method, const char *path, const char *const *headers, co
 	return it_http_to(it_api_port(), IT_TIMEOUT_MS, method, path, headers, body, body_len, out);
 }
 
-/* ---- raw socket --------------------------------------------------------------------- */
+/* ---- raw socket ------------------------------------------------------------------------------ */
 
 static int wait_fd(int fd, short ev, double deadline)
 {
@@ -362,8 +364,8 @@ int it_raw(const void *request, size_t len, struct it_resp *out)
 	sa.sin_port = htons((uint16_t)it_api_port());
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		snprintf(out->error, sizeof(out->error), "connect to 127.0.0.1:%d: %s", it_api_port(),
-			 strerror(errno));
+		snprintf(out->error, sizeof(out->error), "connect to 127.0.0.1:%d: %s",
+			 it_api_port(), strerror(errno));
 		goto out;
 	}
 	/* Send what the server takes; it may answer (and close) before reading it all. */
@@ -384,7 +386,8 @@ int it_raw(const void *request, size_t len, struct it_resp *out)
 		ssize_t n;
 		if (wait_fd(fd, POLLIN, deadline) <= 0) {
 			snprintf(out->error, sizeof(out->error),
-				 "no complete response within %d ms (%zu bytes read)", IT_TIMEOUT_MS, in.len);
+				 "no complete response within %d ms (%zu bytes read)",
+				 IT_TIMEOUT_MS, in.len);
 			goto out;
 		}
 		n = recv(fd, buf, sizeof(buf), 0);
@@ -392,7 +395,8 @@ int it_raw(const void *request, size_t len, struct it_resp *out)
 			if (errno == EINTR)
 				continue;
 			if (in.len == 0) {
-				snprintf(out->error, sizeof(out->error), "recv: %s", strerror(errno));
+				snprintf(out->error, sizeof(out->error), "recv: %s",
+					 strerror(errno));
 				goto out;
 			}
 			eof = true;
@@ -403,12 +407,14 @@ int it_raw(const void *request, size_t len, struct it_resp *out)
 			goto out;
 		}
 		if (in.len == 0 && eof) {
-			snprintf(out->error, sizeof(out->error), "connection closed without a response");
+			snprintf(out->error, sizeof(out->error),
+				 "connection closed without a response");
 			goto out;
 		}
 		done = parse_raw(out, in.buf, in.len, eof);
 		if (done < 0) {
-			snprintf(out->error, sizeof(out->error), "unparsable response (%zu bytes)", in.len);
+			snprintf(out->error, sizeof(out->error), "unparsable response (%zu bytes)",
+				 in.len);
 			out->status = 0;
 			goto out;
 		}
@@ -422,7 +428,7 @@ out:
 	return rc;
 }
 
-/* ---- lookups and the convenience request ------------------------------------------------- */
+/* ---- lookups and the convenience request ----------------------------------------------------- */
 
 const char *it_resp_header(const struct it_resp *r, const char *name)
 {

@@ -33,25 +33,25 @@
 #include "common/db.h"
 
 /* The daemon's secret and issuer (given to it by it_api_start), so tests can forge tokens. */
-#define IT_JWT_SECRET "pillivery-it-jwt-secret-0123456789-abcdefghijklmnop"
-#define IT_JWT_ISSUER "pillivery"
+#define IT_JWT_SECRET   "pillivery-it-jwt-secret-0123456789-abcdefghijklmnop"
+#define IT_JWT_ISSUER   "pillivery"
 #define IT_ORIGIN_LOCAL "http://localhost:3000"
-#define IT_ORIGIN_SHOP "https://shop.example"
-#define IT_PROFILE "it"
+#define IT_ORIGIN_SHOP  "https://shop.example"
+#define IT_PROFILE      "it"
 
 /* Message texts of API.md §1.5, §3.1 and §3.3, verbatim. */
-#define IT_R_BLANK "공백일 수 없습니다"
-#define IT_R_REQUIRED "필수 값입니다"
-#define IT_R_TYPE "잘못된 파라미터 타입입니다."
-#define IT_R_EMAIL_FORMAT "올바른 이메일 형식이 아닙니다."
-#define IT_R_PASSWORD "비밀번호는 숫자+영문자+특수문자 조합으로 8자리 이상이어야 합니다."
+#define IT_R_BLANK          "공백일 수 없습니다"
+#define IT_R_REQUIRED       "필수 값입니다"
+#define IT_R_TYPE           "잘못된 파라미터 타입입니다."
+#define IT_R_EMAIL_FORMAT   "올바른 이메일 형식이 아닙니다."
+#define IT_R_PASSWORD       "비밀번호는 숫자+영문자+특수문자 조합으로 8자리 이상이어야 합니다."
 #define IT_R_PASSWORD_PATCH "비밀번호는 숫자+영문자+특수문자 조합으로 8자리 이상 입력해 주세요!"
-#define IT_R_NICK_BLANK "닉네임은 공백일 수 없습니다."
-#define IT_R_NO_SPACE "공백이 있어서는 안됩니다."
-#define IT_R_PHONE "올바른 연락처 형식이 아닙니다."
-#define IT_R_MAX30 "30자 이하여야 합니다"
-#define IT_R_MAX100 "100자 이하여야 합니다"
-#define IT_R_MAX200 "200자 이하여야 합니다"
+#define IT_R_NICK_BLANK     "닉네임은 공백일 수 없습니다."
+#define IT_R_NO_SPACE       "공백이 있어서는 안됩니다."
+#define IT_R_PHONE          "올바른 연락처 형식이 아닙니다."
+#define IT_R_MAX30          "30자 이하여야 합니다"
+#define IT_R_MAX100         "100자 이하여야 합니다"
+#define IT_R_MAX200         "200자 이하여야 합니다"
 
 /* Where an assertion was written; the it_assert_* macros pass it. */
 struct it_loc {
@@ -60,11 +60,11 @@ struct it_loc {
 };
 #define IT_HERE ((struct it_loc){__FILE__, __LINE__})
 
-/* ---- environment and the daemon ----------------------------------------------------- */
+/* ---- environment and the daemon -------------------------------------------------------------- */
 
 /* $name, or NULL when unset or empty. */
 const char *it_getenv(const char *name);
-int it_api_port(void);  /* $PV_IT_API_PORT */
+int it_api_port(void);    /* $PV_IT_API_PORT */
 const char *it_var(void); /* $PV_IT_VAR */
 /* Per-run random value (set once by it_init in main, inherited by every test process). */
 void it_init(void);
@@ -108,8 +108,8 @@ int it_proc_stop(pid_t pid, int timeout_ms, int *status);
  * *status is the wait status; *output (caller frees) is stdout+stderr. Returns 0 when it
  * ended by itself, 1 when it had to be killed, -1 when it could not be started.
  */
-int it_run_api(const char *const *args, const char *const *extra_env, int timeout_ms,
-	       int *status, char **output);
+int it_run_api(const char *const *args, const char *const *extra_env, int timeout_ms, int *status,
+	       char **output);
 
 /* bash $PV_IT_SERVICES verb $PV_IT_VAR [port]: verbs stop-redis, start-redis, stop-db,
  * start-db. Returns the script's exit status (0 = done). */
@@ -118,7 +118,7 @@ int it_services(const char *verb);
 /* Reads a whole file (caller frees); NULL when it cannot. */
 char *it_read_file(const char *path, size_t *len);
 
-/* ---- HTTP ----------------------------------------------------------------------------- */
+/* ---- HTTP ------------------------------------------------------------------------------------ */
 
 struct it_header {
 	char *name;
@@ -172,7 +172,7 @@ void it_req_at(struct it_loc at, const char *method, const char *path, const cha
 	it_req_at(IT_HERE, method, path, token, json, extra, out)
 #define it_get(path, token, out) it_req_at(IT_HERE, "GET", path, token, NULL, NULL, out)
 
-/* ---- unique test data ----------------------------------------------------------------- */
+/* ---- unique test data ------------------------------------------------------------------------ */
 
 uint64_t it_seq(void); /* per-process counter, from 1 */
 /* it.<nonce>.<pid>.<seq>@test.example */
@@ -188,7 +188,7 @@ void it_unique_ip(char *out, size_t n);
 /* "X-Forwarded-For: <unique ip>" into out (size n). */
 void it_xff_header(char *out, size_t n);
 
-/* ---- users ---------------------------------------------------------------------------- */
+/* ---- users ----------------------------------------------------------------------------------- */
 
 struct it_user {
 	char email[128];
@@ -231,7 +231,7 @@ void it_user_path(char *out, size_t n, int64_t id);
 /* The token after "Bearer " of the Authorization response header into out; asserts it. */
 void it_bearer_at(struct it_loc at, const struct it_resp *r, char *out, size_t n);
 
-/* ---- tokens --------------------------------------------------------------------------- */
+/* ---- tokens ---------------------------------------------------------------------------------- */
 
 /*
  * A JWT "<b64url(header_json)>.<b64url(claims_json)>.<signature>": alg "HS256" or "HS512"
@@ -255,7 +255,7 @@ void it_hmac_sha512(const void *key, size_t klen, const void *msg, size_t mlen,
 char *it_b64url(const void *data, size_t n);
 int64_t it_now(void); /* Unix seconds */
 
-/* ---- SQL ------------------------------------------------------------------------------ */
+/* ---- SQL ------------------------------------------------------------------------------------- */
 
 /* This process's connection to the test database (from PV_DB_*), opened on first use. */
 struct db *it_db(void);
@@ -266,13 +266,13 @@ int64_t it_sql_i64_at(struct it_loc at, const char *sql, const struct db_param *
 /* First column of the only row as text (caller frees; NULL for SQL NULL). */
 char *it_sql_str_at(struct it_loc at, const char *sql, const struct db_param *p, size_t n);
 #define it_sql_exec(sql, p, n) it_sql_exec_at(IT_HERE, sql, p, n)
-#define it_sql_i64(sql, p, n) it_sql_i64_at(IT_HERE, sql, p, n)
-#define it_sql_str(sql, p, n) it_sql_str_at(IT_HERE, sql, p, n)
+#define it_sql_i64(sql, p, n)  it_sql_i64_at(IT_HERE, sql, p, n)
+#define it_sql_str(sql, p, n)  it_sql_str_at(IT_HERE, sql, p, n)
 /* UPDATE users SET role='ADMIN' WHERE user_id=? */
 void it_make_admin_at(struct it_loc at, int64_t user_id);
 #define it_make_admin(id) it_make_admin_at(IT_HERE, id)
 
-/* ---- assertions ------------------------------------------------------------------------ */
+/* ---- assertions ------------------------------------------------------------------------------ */
 
 /* The Korean message of an API.md §11 code, NULL for an unknown code. */
 const char *it_error_message(const char *code);
@@ -310,20 +310,20 @@ void it_assert_no_header_at(struct it_loc at, const struct it_resp *r, const cha
 /* WWW-Authenticate is a Bearer challenge; with or without error="invalid_token". */
 void it_assert_www_auth_at(struct it_loc at, const struct it_resp *r, bool invalid_token);
 
-#define it_assert_status(r, st) it_assert_status_at(IT_HERE, r, st)
+#define it_assert_status(r, st)      it_assert_status_at(IT_HERE, r, st)
 #define it_assert_error(r, st, code) it_assert_error_at(IT_HERE, r, st, code)
 #define it_assert_field_error(r, i, field, rej, reason)                                            \
 	it_assert_field_error_at(IT_HERE, r, i, field, rej, reason)
-#define it_assert_field_count(r, n) it_assert_field_count_at(IT_HERE, r, n)
-#define it_assert_wrapper(r) it_assert_wrapper_at(IT_HERE, r)
-#define it_assert_keys(obj, ...) it_assert_keys_at(IT_HERE, obj, __VA_ARGS__)
-#define it_assert_ts(what, v) it_assert_ts_at(IT_HERE, what, v)
+#define it_assert_field_count(r, n)         it_assert_field_count_at(IT_HERE, r, n)
+#define it_assert_wrapper(r)                it_assert_wrapper_at(IT_HERE, r)
+#define it_assert_keys(obj, ...)            it_assert_keys_at(IT_HERE, obj, __VA_ARGS__)
+#define it_assert_ts(what, v)               it_assert_ts_at(IT_HERE, what, v)
 #define it_assert_ts_recent(what, v, slack) it_assert_ts_recent_at(IT_HERE, what, v, slack)
-#define it_json_int(obj, key) it_json_int_at(IT_HERE, obj, key)
-#define it_json_str(obj, key) it_json_str_at(IT_HERE, obj, key)
-#define it_assert_header(r, name, value) it_assert_header_at(IT_HERE, r, name, value)
-#define it_assert_no_header(r, name) it_assert_no_header_at(IT_HERE, r, name)
-#define it_assert_www_auth(r, inv) it_assert_www_auth_at(IT_HERE, r, inv)
+#define it_json_int(obj, key)               it_json_int_at(IT_HERE, obj, key)
+#define it_json_str(obj, key)               it_json_str_at(IT_HERE, obj, key)
+#define it_assert_header(r, name, value)    it_assert_header_at(IT_HERE, r, name, value)
+#define it_assert_no_header(r, name)        it_assert_no_header_at(IT_HERE, r, name)
+#define it_assert_www_auth(r, inv)          it_assert_www_auth_at(IT_HERE, r, inv)
 
 /* Fails the test at `at` with a printf message (the response, when given, is appended). */
 void it_fail_at(struct it_loc at, const struct it_resp *r, const char *fmt, ...)

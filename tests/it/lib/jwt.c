@@ -11,7 +11,7 @@
 #include "tests/it/lib/it.h"
 #include "common/banned.h"
 
-/* ---- SHA-256 ------------------------------------------------------------------------- */
+/* ---- SHA-256 --------------------------------------------------------------------------------- */
 
 static const uint32_t K256[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
@@ -105,7 +105,7 @@ static void sha256_final(struct sha256 *s, unsigned char out[32])
 	}
 }
 
-/* ---- SHA-512 ------------------------------------------------------------------------- */
+/* ---- SHA-512 --------------------------------------------------------------------------------- */
 
 static const uint64_t K512[80] = {
 	0x428a2f98d728ae22ULL, 0x7137449123ef65cdULL, 0xb5c0fbcfec4d3b2fULL, 0xe9b5dba58189dbbcULL,
@@ -207,7 +207,7 @@ static void sha512_final(struct sha512 *s, unsigned char out[64])
 			out[8 * i + j] = (unsigned char)(s->h[i] >> (56 - 8 * j));
 }
 
-/* ---- HMAC ------------------------------------------------------------------------------- */
+/* ---- HMAC ------------------------------------------------------------------------------------ */
 
 void it_hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen,
 		    unsigned char out[32])
@@ -263,7 +263,7 @@ void it_hmac_sha512(const void *key, size_t klen, const void *msg, size_t mlen,
 	sha512_final(&s, out);
 }
 
-/* ---- base64url ---------------------------------------------------------------------------- */
+/* ---- base64url ------------------------------------------------------------------------------- */
 
 static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -338,7 +338,7 @@ static char *b64url_decode(const char *in, size_t n, size_t *outlen)
 	return out;
 }
 
-/* ---- JWTs --------------------------------------------------------------------------------- */
+/* ---- JWTs ------------------------------------------------------------------------------------ */
 
 char *it_forge_token_key(const char *alg, const char *header_json, const char *claims_json,
 			 const void *key, size_t key_len)
