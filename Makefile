@@ -45,6 +45,7 @@ UNIT_SRC := $(wildcard tests/unit/*/*_test.c)
 RUNNER_SRC := tests/lib/runner.c
 IT_SRC := $(wildcard tests/it/*.c)
 IT_LIB_SRC := $(wildcard tests/it/lib/*.c)
+FAKEPAY_SRC := $(wildcard tests/fakes/kakaopay/*.c)
 STATIC_FILES := $(wildcard api/static/*)
 MIGRATIONS := $(sort $(wildcard core/sql/migrations/*.sql))
 
@@ -64,7 +65,12 @@ GEN_MIGRATIONS := $(GEN)/migrations.c
 GEN_UNIT := $(GEN)/unit_suites.c
 GEN_IT := $(GEN)/it_suites.c
 
+FAKEPAY_BIN := $(BUILD)/bin/fake-kakaopay
+
 BINS := $(API_BIN) $(UNIT_BIN) $(IT_BIN)
+ifneq ($(FAKEPAY_SRC),)
+BINS += $(FAKEPAY_BIN)
+endif
 ifneq ($(BATCH_SRC),)
 BINS += $(BATCH_BIN)
 endif
@@ -120,6 +126,11 @@ $(API_BIN): $(call obj,$(API_SRC)) $(BUILD)/obj/gen/static_assets.o $(LIB_CORE) 
 $(BATCH_BIN): $(call obj,$(BATCH_SRC)) $(LIB_CORE) $(LIB_EXTERNAL) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(BATCH_SRC)) $(LIB_CORE) $(LIB_EXTERNAL) $(LIB_COMMON) $(LIBS_BATCH)
+
+# the fake Kakao Pay gateway (KAKAOPAY.md §4): tests, benchmarks and the demo
+$(FAKEPAY_BIN): $(call obj,$(FAKEPAY_SRC)) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(FAKEPAY_SRC)) $(LIB_COMMON) $(LIBS_BATCH)
 
 $(UNIT_BIN): $(call obj,$(UNIT_SRC) tests/unit/main.c $(RUNNER_SRC)) $(BUILD)/obj/gen/unit_suites.o $(LIB_CORE) $(LIB_EXTERNAL) $(LIB_COMMON)
 	@mkdir -p $(dir $@)

@@ -39,6 +39,10 @@ static const struct cfg_opt api_options[] = {
 	{"PV_MAX_HEADER_BYTES", CFG_INT, "16384", 4096, 1048576, 0, "request line + headers cap"},
 	{"PV_JSON_MAX_DEPTH", CFG_INT, "16", 2, 64, 0, "JSON nesting limit"},
 	{"PV_IDLE_TIMEOUT_MS", CFG_INT, "30000", 1000, 600000, 0, "client idle / slow body timeout"},
+	{"PV_VIEWS_FLUSH_S", CFG_INT, "600", 1, 86400, 0,
+	 "seconds between two writes of the item view counts from Redis to MariaDB"},
+	{"PV_MAIN_CACHE_TTL_S", CFG_INT, "600", 1, 86400, 0,
+	 "expiry of the cached GET /api/items/main answer"},
 	{"PV_TIMEZONE", CFG_STR, "Asia/Seoul", 1, 64, 0, "the shop's time zone"},
 	{"PV_PROFILE", CFG_STR, "local", 1, 32, 0, "profile name answered at /profile"},
 	{"PV_LOG_LEVEL", CFG_STR, "info", 1, 8, 0, "debug, info, warn or error"},
@@ -186,6 +190,8 @@ int config_load(struct api_config *c, const char *file, char *err, size_t errlen
 	c->max_header = (size_t)cfg_int(cfg, "PV_MAX_HEADER_BYTES");
 	c->json_max_depth = (int)cfg_int(cfg, "PV_JSON_MAX_DEPTH");
 	c->idle_timeout_ms = (int)cfg_int(cfg, "PV_IDLE_TIMEOUT_MS");
+	c->views_flush_s = (int)cfg_int(cfg, "PV_VIEWS_FLUSH_S");
+	c->main_cache_ttl_s = (int)cfg_int(cfg, "PV_MAIN_CACHE_TTL_S");
 	c->profile = cfg_str(cfg, "PV_PROFILE");
 	c->public_base_url = cfg_str(cfg, "PV_PUBLIC_BASE_URL");
 	c->storefront_url = cfg_str(cfg, "PV_STOREFRONT_URL");

@@ -41,6 +41,8 @@ struct api_config {
 	size_t max_header;
 	int json_max_depth;
 	int idle_timeout_ms;
+	int views_flush_s;    /* item views: Redis -> items.views every this many seconds */
+	int main_cache_ttl_s; /* expiry of the cached main page */
 	const char *profile;
 	const char *public_base_url;
 	const char *storefront_url;

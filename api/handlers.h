@@ -25,4 +25,38 @@ int h_user_get(struct req *r);
 int h_user_patch(struct req *r);
 int h_user_delete(struct req *r);
 
+/* h_items.c (§4) */
+int h_items_main(struct req *r);
+int h_item_get(struct req *r);
+int h_items_search(struct req *r);
+int h_items_on_sale(struct req *r);
+int h_items_categories(struct req *r);
+int h_items_brands(struct req *r);
+
+/* h_carts.c (§5) */
+int h_cart_normal_get(struct req *r);
+int h_cart_normal_add(struct req *r);
+int h_cart_normal_remove(struct req *r);
+int h_cart_normal_quantity(struct req *r);
+int h_cart_sub_get(struct req *r);
+int h_cart_sub_add(struct req *r);
+int h_cart_sub_remove(struct req *r);
+int h_cart_sub_quantity(struct req *r);
+int h_cart_sub_period(struct req *r);
+
+/* h_orders.c (§6) */
+int h_order_create(struct req *r);
+int h_order_get(struct req *r);
+int h_orders_list(struct req *r);
+int h_orders_subscriptions(struct req *r);
+int h_order_subscription_quantity(struct req *r);
+
+/* h_reviews.c (§9) */
+int h_review_create(struct req *r);
+int h_review_update(struct req *r);
+int h_review_delete(struct req *r);
+int h_review_get(struct req *r);
+int h_reviews_by_item(struct req *r);
+int h_reviews_by_user(struct req *r);
+
 #endif

@@ -14,9 +14,11 @@
 #include <unistd.h>
 #include <civetweb.h>
 
+#include "api/cache.h"
 #include "api/config.h"
 #include "api/http.h"
 #include "api/router.h"
+#include "api/views.h"
 #include "api/worker.h"
 #include "common/cfg.h"
 #include "common/clock.h"
@@ -238,6 +240,7 @@ int main(int argc, char **argv)
 	status = 0;
 
 	declare_metrics();
+	cache_main_set_ttl(config.main_cache_ttl_s);
 	mg_init_library(0);
 	{
 		char ports[96], threads[16], reqsize[16], timeout[16];
@@ -272,11 +275,14 @@ int main(int argc, char **argv)
 	}
 	log_info("listening", "bind:s", config.bind, "port:i", (long long)config.port,
 		 "threads:i", (long long)config.threads, "profile:s", config.profile);
+	if (views_start(&config))
+		log_error("cannot start the item views flusher; views are counted in Redis only");
 	while (!stop_requested) {
 		struct timespec ts = {0, 100 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
 	log_info("stopping: draining requests");
+	views_stop();
 	mg_stop(ctx);
 	log_info("stopped");
 out_lib:

@@ -52,6 +52,9 @@ START_TEST(help_lists_every_option)
 					      "PV_CORS_ALLOWED_ORIGINS",
 					      "PV_PROFILE",
 					      "PV_LOG_LEVEL",
+					      "PV_PASSWORD_HASH_CONCURRENCY",
+					      "PV_VIEWS_FLUSH_S",
+					      "PV_MAIN_CACHE_TTL_S",
 					      "--config",
 					      "--migrate",
 					      NULL};

@@ -314,14 +314,14 @@ static const struct rule_case rules[] = {
 	{"password", NULL, NULL, 0, NULL, "", IT_R_PASSWORD},
 	{"password", "null", NULL, 0, NULL, "", IT_R_PASSWORD},
 	{"password", "\"\"", NULL, 0, NULL, "", IT_R_PASSWORD},
-	{"password", "\"abcd1234\"", NULL, 0, NULL, NULL, IT_R_PASSWORD},
-	{"password", "\"12345678!\"", NULL, 0, NULL, NULL, IT_R_PASSWORD},
-	{"password", "\"abcdefg!\"", NULL, 0, NULL, NULL, IT_R_PASSWORD},
-	{"password", "\"ab1!\"", NULL, 0, NULL, NULL, IT_R_PASSWORD},
-	{"password", "\"abc12!x\"", NULL, 0, NULL, NULL, IT_R_PASSWORD},
-	{"password", NULL, "a1!", 9, NULL, NULL, IT_R_PASSWORD}, /* 27 characters */
-	{"password", "\"abcd123*\"", NULL, 0, NULL, NULL, IT_R_PASSWORD},
-	{"password", "\"abcd 1234\"", NULL, 0, NULL, NULL, IT_R_PASSWORD},
+	{"password", "\"abcd1234\"", NULL, 0, NULL, "", IT_R_PASSWORD},
+	{"password", "\"12345678!\"", NULL, 0, NULL, "", IT_R_PASSWORD},
+	{"password", "\"abcdefg!\"", NULL, 0, NULL, "", IT_R_PASSWORD},
+	{"password", "\"ab1!\"", NULL, 0, NULL, "", IT_R_PASSWORD},
+	{"password", "\"abc12!x\"", NULL, 0, NULL, "", IT_R_PASSWORD},
+	{"password", NULL, "a1!", 9, NULL, "", IT_R_PASSWORD}, /* 27 characters */
+	{"password", "\"abcd123*\"", NULL, 0, NULL, "", IT_R_PASSWORD},
+	{"password", "\"abcd 1234\"", NULL, 0, NULL, "", IT_R_PASSWORD},
 
 	{"displayName", NULL, NULL, 0, NULL, "", IT_R_NICK_BLANK},
 	{"displayName", "null", NULL, 0, NULL, "", IT_R_NICK_BLANK},
@@ -449,7 +449,7 @@ START_TEST(all_invalid_fields_are_reported_in_table_order)
 	it_assert_error(&r, 400, "VALIDATION_FAILED");
 	it_assert_field_count(&r, 7);
 	it_assert_field_error(&r, 0, "email", "bad", IT_R_EMAIL_FORMAT);
-	it_assert_field_error(&r, 1, "password", NULL, IT_R_PASSWORD);
+	it_assert_field_error(&r, 1, "password", "", IT_R_PASSWORD); /* never echoed */
 	it_assert_field_error(&r, 2, "displayName", "", IT_R_NICK_BLANK);
 	it_assert_field_error(&r, 3, "city", " ", IT_R_BLANK);
 	it_assert_field_error(&r, 4, "detailAddress", "", IT_R_BLANK);

@@ -81,6 +81,8 @@ demo_user() {
 demo_user '{"email":"demo@pillivery.example","password":"Demo1234!","displayName":"데모고객","city":"서울","detailAddress":"강남구 테헤란로 1","realName":"김데모","phone":"010-0000-0001"}'
 demo_user '{"email":"admin@pillivery.example","password":"Admin1234!","displayName":"관리자","city":"서울","detailAddress":"중구 세종대로 110","realName":"박관리","phone":"010-0000-0002"}'
 sql -e "UPDATE users SET role = 'ADMIN' WHERE email_key = 'admin@pillivery.example'"
+cart=$(sql -N -e "SELECT c.cart_id FROM carts c JOIN users u ON u.user_id = c.user_id
+	WHERE u.email_key = 'demo@pillivery.example' AND c.kind = 'NORMAL'")
 
 cat << TXT
 
@@ -94,16 +96,25 @@ cat << TXT
 
   Demo accounts  demo@pillivery.example / Demo1234!     admin@pillivery.example / Admin1234!
 
-  Try it:
+  Try it (a walk through the shop with curl):
     # log in: the tokens come back in the Authorization, Refresh and userId headers
     curl -si -X POST $api/api/users/auth -H 'Content-Type: application/json' \\
          -d '{"username":"demo@pillivery.example","password":"Demo1234!"}' | tr -d '\r' > login.txt
     TOKEN=\$(sed -n 's/^Authorization: Bearer //p' login.txt)
     USER_ID=\$(sed -n 's/^userId: //p' login.txt)
     curl -s $api/api/users/\$USER_ID -H "Authorization: Bearer \$TOKEN"
-    # sign up a new customer
-    curl -s -X POST $api/api/users -H 'Content-Type: application/json' \\
-         -d '{"email":"me@example.com","password":"Passw0rd!","displayName":"me","city":"서울","detailAddress":"1번지","realName":"홍길동"}'
+    # browse: main page, search (루테인 = lutein), a category, one item
+    curl -s $api/api/items/main
+    curl -s "$api/api/items/search?keyword=%EB%A3%A8%ED%85%8C%EC%9D%B8&sort=PRICE_L"
+    curl -s "$api/api/items/categories?categoryName=EYE"
+    curl -s $api/api/items/1
+    # the cart ids are in the sign-up answer; the demo customer's normal cart is $cart
+    curl -s -X POST "$api/api/carts/normal/$cart?itemId=1&quantity=2" -H "Authorization: Bearer \$TOKEN"
+    curl -s $api/api/carts/normal/$cart -H "Authorization: Bearer \$TOKEN"
+    # place an order: item 1 once, item 2 as a subscription every 30 days
+    curl -s -X POST $api/api/orders -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
+         -d '{"city":"서울","detailAddress":"강남구 테헤란로 1","realName":"김데모","phoneNumber":"010-0000-0001",
+              "orderPostDtoList":[{"itemId":1,"quantity":1},{"itemId":2,"quantity":1,"subscription":true,"period":30}]}'
 
   Ctrl-C stops everything (data is kept; make reset wipes it).
 TXT
