@@ -47,6 +47,7 @@ start_db() {
 		--user="$user" --skip-name-resolve --character-set-server=utf8mb4 \
 		--collation-server=utf8mb4_unicode_ci --max-connections=1000 \
 		--innodb-buffer-pool-size=256M --innodb-log-file-size=64M \
+		--query-cache-type=DEMAND --query-cache-size=64M --query-cache-limit=1M \
 		--innodb-flush-log-at-trx-commit="${PV_DB_FLUSH:-1}" --skip-log-bin \
 		> /dev/null 2>&1 &
 	local i
