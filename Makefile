@@ -99,9 +99,9 @@ $(LIB_CORE): $(call obj,$(CORE_SRC)) $(BUILD)/obj/gen/migrations.o
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(LIB_EXTERNAL): $(call obj,$(EXTERNAL_SRC)) | $(LIB_CORE)
+$(LIB_EXTERNAL): $(call obj,$(EXTERNAL_SRC))
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^ $(if $(EXTERNAL_SRC),,)
+	$(AR) rcs $@ $^
 
 $(GEN_STATIC): $(STATIC_FILES) tools/embed.sh
 	@mkdir -p $(dir $@)
@@ -119,26 +119,26 @@ $(GEN_IT): $(IT_SRC) tools/suites.sh
 	@mkdir -p $(dir $@)
 	sh tools/suites.sh $(filter-out tests/it/main.c,$(IT_SRC)) > $@.tmp && mv $@.tmp $@
 
-$(API_BIN): $(call obj,$(API_SRC)) $(BUILD)/obj/gen/static_assets.o $(LIB_CORE) $(LIB_EXTERNAL) $(LIB_COMMON)
+$(API_BIN): $(call obj,$(API_SRC)) $(BUILD)/obj/gen/static_assets.o $(LIB_EXTERNAL) $(LIB_CORE) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(API_SRC)) $(BUILD)/obj/gen/static_assets.o $(LIB_CORE) $(LIB_EXTERNAL) $(LIB_COMMON) $(LIBS_API)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(API_SRC)) $(BUILD)/obj/gen/static_assets.o $(LIB_EXTERNAL) $(LIB_CORE) $(LIB_COMMON) $(LIBS_API)
 
-$(BATCH_BIN): $(call obj,$(BATCH_SRC)) $(LIB_CORE) $(LIB_EXTERNAL) $(LIB_COMMON)
+$(BATCH_BIN): $(call obj,$(BATCH_SRC)) $(LIB_EXTERNAL) $(LIB_CORE) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(BATCH_SRC)) $(LIB_CORE) $(LIB_EXTERNAL) $(LIB_COMMON) $(LIBS_BATCH)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(BATCH_SRC)) $(LIB_EXTERNAL) $(LIB_CORE) $(LIB_COMMON) $(LIBS_BATCH)
 
 # the fake Kakao Pay gateway (KAKAOPAY.md §4): tests, benchmarks and the demo
 $(FAKEPAY_BIN): $(call obj,$(FAKEPAY_SRC)) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(FAKEPAY_SRC)) $(LIB_COMMON) $(LIBS_BATCH)
 
-$(UNIT_BIN): $(call obj,$(UNIT_SRC) tests/unit/main.c $(RUNNER_SRC)) $(BUILD)/obj/gen/unit_suites.o $(LIB_CORE) $(LIB_EXTERNAL) $(LIB_COMMON)
+$(UNIT_BIN): $(call obj,$(UNIT_SRC) tests/unit/main.c $(RUNNER_SRC)) $(BUILD)/obj/gen/unit_suites.o $(LIB_EXTERNAL) $(LIB_CORE) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(UNIT_SRC) tests/unit/main.c $(RUNNER_SRC)) $(BUILD)/obj/gen/unit_suites.o $(LIB_CORE) $(LIB_EXTERNAL) $(LIB_COMMON) $(LIBS_CHECK) $(LIBS_API)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(UNIT_SRC) tests/unit/main.c $(RUNNER_SRC)) $(BUILD)/obj/gen/unit_suites.o $(LIB_EXTERNAL) $(LIB_CORE) $(LIB_COMMON) $(LIBS_CHECK) $(LIBS_API)
 
-$(IT_BIN): $(call obj,$(IT_SRC) $(IT_LIB_SRC) $(RUNNER_SRC)) $(BUILD)/obj/gen/it_suites.o $(LIB_CORE) $(LIB_EXTERNAL) $(LIB_COMMON)
+$(IT_BIN): $(call obj,$(IT_SRC) $(IT_LIB_SRC) $(RUNNER_SRC)) $(BUILD)/obj/gen/it_suites.o $(LIB_EXTERNAL) $(LIB_CORE) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(IT_SRC) $(IT_LIB_SRC) $(RUNNER_SRC)) $(BUILD)/obj/gen/it_suites.o $(LIB_CORE) $(LIB_EXTERNAL) $(LIB_COMMON) $(LIBS_CHECK) $(LIBS_API)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(IT_SRC) $(IT_LIB_SRC) $(RUNNER_SRC)) $(BUILD)/obj/gen/it_suites.o $(LIB_EXTERNAL) $(LIB_CORE) $(LIB_COMMON) $(LIBS_CHECK) $(LIBS_API)
 
 # ---- the two commands -----------------------------------------------------------------
 deps:
