@@ -54,6 +54,8 @@ static const struct cfg_opt api_options[] = {
 	 "comma-separated IPv4 addresses or CIDRs allowed to read /metrics (empty: all)"},
 	{"PV_PUBLIC_BASE_URL", CFG_STR, "http://localhost:8080", 1, 255, 0,
 	 "public URL of this API (payment redirects)"},
+	/* payments (KAKAOPAY.md §0): options below this line */
+	/* oauth2 (API.md §3.7): options below this line */
 	{"PV_STOREFRONT_URL", CFG_STR, "http://localhost:3000", 1, 255, 0, "storefront URL"},
 };
 

@@ -59,4 +59,8 @@ int h_review_get(struct req *r);
 int h_reviews_by_item(struct req *r);
 int h_reviews_by_user(struct req *r);
 
+/* h_payments.c (§7): declarations below this line */
+
+/* h_oauth.c (§3.7): declarations below this line */
+
 #endif

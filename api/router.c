@@ -69,6 +69,8 @@ const struct route api_routes[] = {
 	{"GET", "/api/reviews/{reviewId}", h_review_get, AUTH_PUBLIC, 0},
 	{"GET", "/api/reviews/items/{itemId}", h_reviews_by_item, AUTH_PUBLIC, 0},
 	{"GET", "/api/reviews/users/{userId}", h_reviews_by_user, AUTH_PUBLIC, 0},
+	/* payments (§7): entries below this line */
+	/* oauth2 (§3.7): entries below this line */
 };
 
 const unsigned api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
