@@ -1,8 +1,11 @@
 /*
- * Integration test runner: applies the schema (pillivery-api --migrate), starts the real
- * daemon against the private MariaDB and Redis of tests/lib/check.sh, runs every Check suite
- * of tests/it/NN_*_test.c (collected by tools/suites.sh) in one SRunner, then stops the daemon with
- * SIGTERM and requires a clean exit 0 within 10 s.
+ * Integration test runner: starts the fake Kakao Pay server (tests/fakes/kakaopay, on
+ * 127.0.0.1:$PV_IT_API_PORT+10, log $PV_IT_VAR/fakepay.log; the daemon gets
+ * PV_KAKAOPAY_BASE_URL and PV_KAKAOPAY_SECRET_KEY pointing at it), applies the schema
+ * (pillivery-api --migrate), starts the real daemon against the private MariaDB and Redis of
+ * tests/lib/check.sh, runs every Check suite of tests/it/NN_*_test.c (collected by
+ * tools/suites.sh) in one SRunner, then stops the daemon with SIGTERM and requires a clean exit
+ * 0 within 10 s, and the same of the fake.
  *
  *   it-tests                                       all suites
  *   CK_RUN_SUITE=login it-tests, CK_RUN_CASE=...   Check's own filters
@@ -32,12 +35,14 @@
 #include "common/db.h"
 #include "tests/lib/runner.h"
 #include "tests/it/lib/it.h"
+#include "tests/it/lib/fakepay.h"
 #include "common/banned.h"
 
 extern Suite *(*const test_suites[])(void);
 
 static pid_t main_pid;
 static char pid_path[512];
+static volatile pid_t fake_pid = -1;
 
 /* SIGINT/SIGTERM of the runner: stop the daemon too (async-signal-safe calls only). */
 static void on_signal(int sig)
@@ -57,6 +62,8 @@ static void on_signal(int sig)
 			if (pid > 0)
 				kill((pid_t)pid, SIGTERM);
 		}
+		if (fake_pid > 0)
+			kill(fake_pid, SIGTERM);
 	}
 	_exit(128 + sig);
 }
@@ -134,15 +141,36 @@ int main(void)
 		return 2;
 	}
 
+	if (port_in_use(it_fp_port())) {
+		fprintf(stderr, "it-tests: port %d (the fake Kakao Pay) is already in use\n",
+			it_fp_port());
+		return 2;
+	}
+	printf("it-tests: starting fake-kakaopay on 127.0.0.1:%d (log: %s/fakepay.log)\n",
+	       it_fp_port(), it_var());
+	fake_pid = it_fp_start();
+	if (fake_pid < 0) {
+		fprintf(stderr, "it-tests: fake-kakaopay did not start; no test was run\n");
+		return 1;
+	}
+	{
+		char url[64];
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d", it_fp_port());
+		setenv("PV_KAKAOPAY_BASE_URL", url, 1);
+		setenv("PV_KAKAOPAY_SECRET_KEY", IT_FP_KEY, 1);
+	}
+
 	printf("it-tests: pillivery-api --migrate\n");
 	if (it_api_migrate() != 0) {
 		fprintf(stderr, "it-tests: the schema could not be applied; no test was run\n");
+		it_fp_stop(fake_pid, NULL);
 		return 1;
 	}
 	printf("it-tests: starting pillivery-api on 127.0.0.1:%d (log: %s/api.log)\n",
 	       it_api_port(), it_var());
 	if (it_api_start() != 0) {
 		fprintf(stderr, "it-tests: pillivery-api did not start; no test was run\n");
+		it_fp_stop(fake_pid, NULL);
 		return 1;
 	}
 
@@ -175,6 +203,19 @@ int main(void)
 	} else {
 		printf("it-tests: pillivery-api stopped cleanly (exit 0)\n");
 	}
+	if (it_fp_stop(fake_pid, &st) != 0) {
+		fprintf(stderr,
+			"it-tests: FAIL: fake-kakaopay did not stop within 10 s of SIGTERM\n");
+		rc = EXIT_FAILURE;
+	} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "it-tests: FAIL: fake-kakaopay ended with wait status %d after "
+				"SIGTERM (expected exit 0; see %s/fakepay.log)\n",
+			st, it_var());
+		rc = EXIT_FAILURE;
+	} else {
+		printf("it-tests: fake-kakaopay stopped cleanly (exit 0)\n");
+	}
+	fake_pid = -1;
 	/* Reap daemons that tests stopped and that were handed to us. */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # run.sh: the demo behind `make run`. Starts a private MariaDB and Redis under ./var/run
 # (data kept between runs; `make reset` wipes it), applies the migrations, loads the demo
-# catalogue once, creates a demo customer and a demo admin, starts pillivery-api, prints where
-# to look, and stops everything cleanly on Ctrl-C.
+# catalogue once, creates a demo customer and a demo admin, starts the fake Kakao Pay gateway
+# (tests/fakes/kakaopay, KAKAOPAY.md §4) and pillivery-api, prints where to look, and stops
+# everything cleanly on Ctrl-C.
 #
-# Ports (override when busy): PV_RUN_DB_PORT 3307, PV_RUN_REDIS_PORT 6380, PV_API_PORT 8080.
+# Ports (override when busy): PV_RUN_DB_PORT 3307, PV_RUN_REDIS_PORT 6380, PV_API_PORT 8080,
+# PV_RUN_FAKEPAY_PORT 18090. PV_KAKAOPAY_BASE_URL and PV_KAKAOPAY_SECRET_KEY, when already set,
+# are kept (KAKAOPAY.md §0); otherwise they point the API at the fake.
 # Every PV_* variable already set in the environment is passed through unchanged.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,6 +22,7 @@ redis_port=${PV_RUN_REDIS_PORT:-6380}
 mkdir -p "$var"
 
 api_pid=
+fake_pid=
 stop_all() {
 	trap - INT TERM EXIT
 	echo
@@ -28,6 +32,11 @@ stop_all() {
 		wait "$api_pid" 2> /dev/null
 	fi
 	rm -f "$var/api.pid"
+	if [ -n "$fake_pid" ] && kill -0 "$fake_pid" 2> /dev/null; then
+		kill -TERM "$fake_pid" 2> /dev/null
+		wait "$fake_pid" 2> /dev/null
+	fi
+	rm -f "$var/fakepay.pid"
 	bash "$svc" stop "$var"
 	echo "pillivery: stopped (data kept in var/run; make reset wipes it)"
 	exit 0
@@ -59,6 +68,32 @@ if [ "$(sql -N -e 'SELECT COUNT(*) FROM items')" = 0 ]; then
 	echo "pillivery: loading the demo catalogue"
 	sql < "$root/core/sql/seed/demo_catalogue.sql" || exit 1
 fi
+
+# The fake Kakao Pay gateway on loopback; a browser reaches its payment page at the public URL.
+fake_port=${PV_RUN_FAKEPAY_PORT:-18090}
+fake_url=http://127.0.0.1:$fake_port
+fake_key_file=$var/fakepay.key
+if [ ! -s "$fake_key_file" ]; then
+	head -c 24 /dev/urandom | base64 | tr -d '\n=+/' > "$fake_key_file"
+fi
+# the fake accepts the key the API will send (the environment's, when it sets one)
+fake_key=${PV_KAKAOPAY_SECRET_KEY:-$(cat "$fake_key_file")}
+PV_FAKEPAY_LISTEN=127.0.0.1:$fake_port PV_FAKEPAY_PUBLIC_URL=${PV_FAKEPAY_PUBLIC_URL:-$fake_url} \
+	PV_FAKEPAY_SECRET_KEY=$fake_key "$bin/fake-kakaopay" >> "$var/fakepay.log" 2>&1 &
+fake_pid=$!
+echo "$fake_pid" > "$var/fakepay.pid"
+for _ in $(seq 1 50); do
+	curl -fsS "$fake_url/__control/health" > /dev/null 2>&1 && break
+	kill -0 "$fake_pid" 2> /dev/null || break
+	sleep 0.1
+done
+if ! curl -fsS "$fake_url/__control/health" > /dev/null 2>&1; then
+	echo "pillivery: fake-kakaopay did not start; last lines of var/run/fakepay.log:" >&2
+	tail -n 20 "$var/fakepay.log" >&2
+	exit 1
+fi
+export PV_KAKAOPAY_BASE_URL=${PV_KAKAOPAY_BASE_URL:-$fake_url}
+export PV_KAKAOPAY_SECRET_KEY=$fake_key
 
 "$bin/pillivery-api" >> "$var/api.log" 2>&1 &
 api_pid=$!
@@ -93,6 +128,8 @@ cat << TXT
   Health         $api/health  $api/ready  $api/metrics
   MariaDB        127.0.0.1:$db_port  database $PV_DB_NAME  (mariadb -S var/run/mariadb.sock -uroot $PV_DB_NAME)
   Redis          127.0.0.1:$redis_port
+  Fake Kakao Pay $fake_url  (payment pages $fake_url/pg/<tid>/info; control $fake_url/__control/health,
+                 $fake_url/__control/ledger; logs: var/run/fakepay.log)   API uses $PV_KAKAOPAY_BASE_URL
 
   Demo accounts  demo@pillivery.example / Demo1234!     admin@pillivery.example / Admin1234!
 
