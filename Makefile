@@ -31,7 +31,7 @@ CFLAGS ?= $(OPT) -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
-LIBS_COMMON := $(shell pkg-config --libs libmariadb libcjson hiredis libjwt 2>/dev/null) -lcrypt -lpthread -lm
+LIBS_COMMON := $(shell pkg-config --libs libmariadb libcjson hiredis libjwt libcrypto 2>/dev/null) -lcrypt -lpthread -lm
 LIBS_API := -lcivetweb $(shell pkg-config --libs libcurl 2>/dev/null) $(LIBS_COMMON)
 LIBS_BATCH := $(shell pkg-config --libs libevent libcurl 2>/dev/null) $(LIBS_COMMON)
 LIBS_CHECK := $(shell pkg-config --libs check 2>/dev/null)
@@ -46,6 +46,7 @@ RUNNER_SRC := tests/lib/runner.c
 IT_SRC := $(wildcard tests/it/*.c)
 IT_LIB_SRC := $(wildcard tests/it/lib/*.c)
 FAKEPAY_SRC := $(wildcard tests/fakes/kakaopay/*.c)
+FAKEOAUTH_SRC := $(wildcard tests/fakes/oauth/*.c)
 STATIC_FILES := $(wildcard api/static/*)
 MIGRATIONS := $(sort $(wildcard core/sql/migrations/*.sql))
 
@@ -66,10 +67,14 @@ GEN_UNIT := $(GEN)/unit_suites.c
 GEN_IT := $(GEN)/it_suites.c
 
 FAKEPAY_BIN := $(BUILD)/bin/fake-kakaopay
+FAKEOAUTH_BIN := $(BUILD)/bin/fake-oauth
 
 BINS := $(API_BIN) $(UNIT_BIN) $(IT_BIN)
 ifneq ($(FAKEPAY_SRC),)
 BINS += $(FAKEPAY_BIN)
+endif
+ifneq ($(FAKEOAUTH_SRC),)
+BINS += $(FAKEOAUTH_BIN)
 endif
 ifneq ($(BATCH_SRC),)
 BINS += $(BATCH_BIN)
@@ -131,6 +136,11 @@ $(BATCH_BIN): $(call obj,$(BATCH_SRC)) $(LIB_EXTERNAL) $(LIB_CORE) $(LIB_COMMON)
 $(FAKEPAY_BIN): $(call obj,$(FAKEPAY_SRC)) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(FAKEPAY_SRC)) $(LIB_COMMON) $(LIBS_BATCH)
+
+# the fake OAuth2 provider (kakao and google, API.md §3.7): tests and the demo
+$(FAKEOAUTH_BIN): $(call obj,$(FAKEOAUTH_SRC)) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(FAKEOAUTH_SRC)) $(LIB_COMMON) $(LIBS_BATCH)
 
 $(UNIT_BIN): $(call obj,$(UNIT_SRC) tests/unit/main.c $(RUNNER_SRC)) $(BUILD)/obj/gen/unit_suites.o $(LIB_EXTERNAL) $(LIB_CORE) $(LIB_COMMON)
 	@mkdir -p $(dir $@)

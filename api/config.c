@@ -8,6 +8,7 @@
 
 #include "common/cfg.h"
 #include "common/err.h"
+#include "external/kakaopay.h"
 #include "common/banned.h"
 
 static const struct cfg_opt api_options[] = {
@@ -55,7 +56,45 @@ static const struct cfg_opt api_options[] = {
 	{"PV_PUBLIC_BASE_URL", CFG_STR, "http://localhost:8080", 1, 255, 0,
 	 "public URL of this API (payment redirects)"},
 	/* payments (KAKAOPAY.md §0): options below this line */
+	{"PV_KAKAOPAY_BASE_URL", CFG_STR, "https://open-api.kakaopay.com", 1, 255, 0,
+	 "Kakao Pay API base URL (http:// only for a loopback host)"},
+	{"PV_KAKAOPAY_SECRET_KEY", CFG_SECRET, NULL, 1, 0, CFG_REQUIRED,
+	 "Kakao Pay secret key (Authorization: SECRET_KEY ...)"},
+	{"PV_KAKAOPAY_CID_ONETIME", CFG_STR, "TC0ONETIME", 1, 32, 0, "CID for one-time payments"},
+	{"PV_KAKAOPAY_CID_SUBSCRIPTION", CFG_STR, "TCSUBSCRIP", 1, 32, 0,
+	 "CID for subscription payments (issues the SID)"},
+	{"PV_KAKAOPAY_CID_SECRET", CFG_SECRET, "", 0, 0, 0, "cid_secret sent when set"},
+	{"PV_KAKAOPAY_CONNECT_TIMEOUT_MS", CFG_INT, "3000", 100, 60000, 0,
+	 "Kakao Pay connect timeout"},
+	{"PV_KAKAOPAY_TIMEOUT_MS", CFG_INT, "15000", 100, 120000, 0,
+	 "Kakao Pay whole-request timeout"},
 	/* oauth2 (API.md §3.7): options below this line */
+	{"PV_OAUTH_CONNECT_TIMEOUT_MS", CFG_INT, "3000", 100, 60000, 0,
+	 "OAuth provider call connect timeout"},
+	{"PV_OAUTH_TIMEOUT_MS", CFG_INT, "10000", 100, 120000, 0, "OAuth provider call total timeout"},
+	{"PV_OAUTH_KAKAO_CLIENT_ID", CFG_STR, "", 0, 255, 0,
+	 "Kakao REST API key (empty: /oauth2/authorization/kakao answers 404)"},
+	{"PV_OAUTH_KAKAO_CLIENT_SECRET", CFG_SECRET, "", 0, 0, 0, "Kakao client secret (empty: none)"},
+	{"PV_OAUTH_KAKAO_AUTHORIZE_URL", CFG_STR, "https://kauth.kakao.com/oauth/authorize", 1, 255,
+	 0, "Kakao authorize endpoint"},
+	{"PV_OAUTH_KAKAO_TOKEN_URL", CFG_STR, "https://kauth.kakao.com/oauth/token", 1, 255, 0,
+	 "Kakao token endpoint"},
+	{"PV_OAUTH_KAKAO_PROFILE_URL", CFG_STR, "https://kapi.kakao.com/v2/user/me", 1, 255, 0,
+	 "Kakao user profile endpoint"},
+	{"PV_OAUTH_KAKAO_SCOPE", CFG_STR, "profile_nickname account_email", 0, 255, 0,
+	 "Kakao scopes"},
+	{"PV_OAUTH_KAKAO_PKCE", CFG_BOOL, "false", 0, 0, 0, "send a PKCE S256 challenge to Kakao"},
+	{"PV_OAUTH_GOOGLE_CLIENT_ID", CFG_STR, "", 0, 255, 0,
+	 "Google client id (empty: /oauth2/authorization/google answers 404)"},
+	{"PV_OAUTH_GOOGLE_CLIENT_SECRET", CFG_SECRET, "", 0, 0, 0, "Google client secret"},
+	{"PV_OAUTH_GOOGLE_AUTHORIZE_URL", CFG_STR, "https://accounts.google.com/o/oauth2/v2/auth", 1,
+	 255, 0, "Google authorize endpoint"},
+	{"PV_OAUTH_GOOGLE_TOKEN_URL", CFG_STR, "https://oauth2.googleapis.com/token", 1, 255, 0,
+	 "Google token endpoint"},
+	{"PV_OAUTH_GOOGLE_PROFILE_URL", CFG_STR, "https://openidconnect.googleapis.com/v1/userinfo", 1,
+	 255, 0, "Google userinfo endpoint"},
+	{"PV_OAUTH_GOOGLE_SCOPE", CFG_STR, "openid email profile", 0, 255, 0, "Google scopes"},
+	{"PV_OAUTH_GOOGLE_PKCE", CFG_BOOL, "true", 0, 0, 0, "send a PKCE S256 challenge to Google"},
 	{"PV_STOREFRONT_URL", CFG_STR, "http://localhost:3000", 1, 255, 0, "storefront URL"},
 };
 
@@ -197,6 +236,45 @@ int config_load(struct api_config *c, const char *file, char *err, size_t errlen
 	c->profile = cfg_str(cfg, "PV_PROFILE");
 	c->public_base_url = cfg_str(cfg, "PV_PUBLIC_BASE_URL");
 	c->storefront_url = cfg_str(cfg, "PV_STOREFRONT_URL");
+	c->kakaopay = (struct kakaopay_config){
+		.base_url = cfg_str(cfg, "PV_KAKAOPAY_BASE_URL"),
+		.secret_key = cfg_str(cfg, "PV_KAKAOPAY_SECRET_KEY"),
+		.cid_secret = cfg_str(cfg, "PV_KAKAOPAY_CID_SECRET"),
+		.connect_timeout_ms = (long)cfg_int(cfg, "PV_KAKAOPAY_CONNECT_TIMEOUT_MS"),
+		.timeout_ms = (long)cfg_int(cfg, "PV_KAKAOPAY_TIMEOUT_MS"),
+	};
+	c->cid_onetime = cfg_str(cfg, "PV_KAKAOPAY_CID_ONETIME");
+	c->cid_subscription = cfg_str(cfg, "PV_KAKAOPAY_CID_SUBSCRIPTION");
+	if (kakaopay_config_check(&c->kakaopay)) {
+		snprintf(err, errlen,
+			 "PV_KAKAOPAY_BASE_URL: expected an https:// URL (http:// only for a loopback "
+			 "host)");
+		goto fail;
+	}
+	/* oauth2 (API.md §3.7) */
+	for (int k = 0; k < 2; k++) {
+		static const char *const names[2] = {"kakao", "google"};
+		static const char *const keys[2][7] = {
+		    {"PV_OAUTH_KAKAO_CLIENT_ID", "PV_OAUTH_KAKAO_CLIENT_SECRET",
+		     "PV_OAUTH_KAKAO_AUTHORIZE_URL", "PV_OAUTH_KAKAO_TOKEN_URL",
+		     "PV_OAUTH_KAKAO_PROFILE_URL", "PV_OAUTH_KAKAO_SCOPE", "PV_OAUTH_KAKAO_PKCE"},
+		    {"PV_OAUTH_GOOGLE_CLIENT_ID", "PV_OAUTH_GOOGLE_CLIENT_SECRET",
+		     "PV_OAUTH_GOOGLE_AUTHORIZE_URL", "PV_OAUTH_GOOGLE_TOKEN_URL",
+		     "PV_OAUTH_GOOGLE_PROFILE_URL", "PV_OAUTH_GOOGLE_SCOPE", "PV_OAUTH_GOOGLE_PKCE"}};
+		c->oauth[k] = (struct oauth_provider){
+		    .name = names[k],
+		    .kind = k == 0 ? OAUTH_KAKAO : OAUTH_GOOGLE,
+		    .client_id = cfg_str(cfg, keys[k][0]),
+		    .client_secret = cfg_str(cfg, keys[k][1]),
+		    .authorize_url = cfg_str(cfg, keys[k][2]),
+		    .token_url = cfg_str(cfg, keys[k][3]),
+		    .profile_url = cfg_str(cfg, keys[k][4]),
+		    .scope = cfg_str(cfg, keys[k][5]),
+		    .pkce = cfg_bool(cfg, keys[k][6]),
+		    .connect_timeout_ms = (long)cfg_int(cfg, "PV_OAUTH_CONNECT_TIMEOUT_MS"),
+		    .timeout_ms = (long)cfg_int(cfg, "PV_OAUTH_TIMEOUT_MS"),
+		};
+	}
 
 	if (split_list(cfg_str(cfg, "PV_CORS_ALLOWED_ORIGINS"), add_origin, c)) {
 		snprintf(err, errlen, "PV_CORS_ALLOWED_ORIGINS: at most %d origins of < 256 chars",

@@ -15,6 +15,8 @@
 #include "common/db.h"
 #include "common/redis.h"
 #include "common/token.h"
+#include "external/kakaopay.h"
+#include "external/oauth.h"
 
 #define CONFIG_MAX_LIST 32
 
@@ -46,6 +48,10 @@ struct api_config {
 	const char *profile;
 	const char *public_base_url;
 	const char *storefront_url;
+	struct kakaopay_config kakaopay; /* PV_KAKAOPAY_* (KAKAOPAY.md §0) */
+	const char *cid_onetime;
+	const char *cid_subscription;
+	struct oauth_provider oauth[2]; /* [OAUTH_KAKAO], [OAUTH_GOOGLE] (API.md §3.7) */
 	char *cors_origins[CONFIG_MAX_LIST];
 	size_t ncors;
 	struct net4 trusted_proxies[CONFIG_MAX_LIST];

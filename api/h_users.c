@@ -1,6 +1,5 @@
 /* h_users: users and authentication (API.md §3.1-3.6): sign-up, login with throttling,
  * refresh rotation, logout, profile get / patch / withdraw. */
-#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +9,12 @@
 #include "api/config.h"
 #include "api/handlers.h"
 #include "api/http.h"
+#include "api/login_throttle.h"
 #include "api/worker.h"
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/log.h"
-#include "common/metrics.h"
 #include "common/redis.h"
 #include "common/throttle.h"
 #include "common/token.h"
@@ -145,51 +144,6 @@ static void make_dummy_hash(void)
 		crypto_password_hash(pw, dummy_hash);
 }
 
-static void throttle_keys(const struct req *r, const char *email, char *acct, size_t acct_len,
-			  char *ip, size_t ip_len)
-{
-	/* throttle adds the Redis key prefix */
-	size_t n = (size_t)snprintf(acct, acct_len, "login:acct:");
-	for (const char *p = email; *p && n + 1 < acct_len; p++)
-		acct[n++] = (char)tolower((unsigned char)*p);
-	acct[n < acct_len ? n : acct_len - 1] = '\0';
-	snprintf(ip, ip_len, "login:ip:%s", r->client_ip);
-}
-
-/* Counts a failed login for the account and the client. */
-static int count_failure(struct req *r, const char *acct, const char *ip, int64_t now_ms)
-{
-	int rc = throttle_hit(r->w->redis, acct, r->cfg->login_window_s, now_ms);
-	if (rc == 0)
-		rc = throttle_hit(r->w->redis, ip, r->cfg->login_window_s, now_ms);
-	metrics_inc("login_failures_total", "", 1);
-	return rc;
-}
-
-/* 0 when allowed; answers 429 (or the Redis error) and returns non-zero otherwise. */
-static int check_throttle(struct req *r, const char *acct, const char *ip, int64_t now_ms)
-{
-	int after_a = 0, after_i = 0, rc;
-	char buf[16];
-
-	rc = throttle_check(r->w->redis, acct, r->cfg->login_max_failures, r->cfg->login_window_s,
-			    now_ms, &after_a);
-	if (rc < 0)
-		return http_send_error(r, rc, NULL), 1;
-	int limited = rc;
-	rc = throttle_check(r->w->redis, ip, r->cfg->login_max_failures, r->cfg->login_window_s,
-			    now_ms, &after_i);
-	if (rc < 0)
-		return http_send_error(r, rc, NULL), 1;
-	limited |= rc;
-	if (!limited)
-		return 0;
-	snprintf(buf, sizeof(buf), "%d", after_a > after_i ? after_a : after_i);
-	http_add_header(r, "Retry-After", buf);
-	http_send_error(r, -E_TOO_MANY_LOGIN_ATTEMPTS, NULL);
-	return 1;
-}
-
 int h_user_login(struct req *r)
 {
 	static const struct field_spec spec[] = {
@@ -216,8 +170,8 @@ int h_user_login(struct req *r)
 	if (fe.n)
 		return http_send_field_errors(r, &fe);
 
-	throttle_keys(r, v[0], acct, sizeof(acct), ip, sizeof(ip));
-	if (check_throttle(r, acct, ip, now_ms))
+	login_throttle_keys(r, v[0], acct, sizeof(acct), ip, sizeof(ip));
+	if (login_throttle_check(r, acct, ip, now_ms))
 		return 0;
 
 	rc = store_user_by_email(r->w->db, v[0], &u);
@@ -232,7 +186,7 @@ int h_user_login(struct req *r)
 		rc = crypto_password_verify(v[1], u.password_hash);
 	}
 	if (rc) {
-		int crc = count_failure(r, acct, ip, now_ms);
+		int crc = login_throttle_count_failure(r, acct, ip, now_ms);
 		user_release(&u);
 		return http_send_error(r, crc ? crc : -E_BAD_CREDENTIALS, NULL);
 	}

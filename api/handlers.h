@@ -60,7 +60,16 @@ int h_reviews_by_item(struct req *r);
 int h_reviews_by_user(struct req *r);
 
 /* h_payments.c (§7): declarations below this line */
+int h_payment_ready(struct req *r);
+int h_payment_approve(struct req *r);
+int h_payment_cancel(struct req *r);
+int h_payment_fail(struct req *r);
+int h_payment_lookup(struct req *r);
 
 /* h_oauth.c (§3.7): declarations below this line */
+int h_oauth_authorize(struct req *r);
+int h_oauth_callback(struct req *r);
+int h_user_more_info(struct req *r);
+int h_user_oauth_link(struct req *r);
 
 #endif

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <civetweb.h>
+#include <curl/curl.h>
 
 #include "api/cache.h"
 #include "api/config.h"
@@ -233,6 +234,7 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	db_library_init();
+	curl_global_init(CURL_GLOBAL_DEFAULT); /* once, before any thread (KAKAOPAY.md §1.2) */
 
 	status = schema_step(do_migrate);
 	if (status >= 0)
@@ -288,6 +290,7 @@ int main(int argc, char **argv)
 out_lib:
 	mg_exit_library();
 out:
+	curl_global_cleanup();
 	db_library_end();
 	config_release(&config);
 	return status;

@@ -70,7 +70,16 @@ const struct route api_routes[] = {
 	{"GET", "/api/reviews/items/{itemId}", h_reviews_by_item, AUTH_PUBLIC, 0},
 	{"GET", "/api/reviews/users/{userId}", h_reviews_by_user, AUTH_PUBLIC, 0},
 	/* payments (§7): entries below this line */
+	{"POST", "/api/payments/{orderId}", h_payment_ready, AUTH_USER, 0},
+	{"GET", "/api/payments/approve/{orderId}", h_payment_approve, AUTH_PUBLIC, 0},
+	{"GET", "/api/payments/cancel/{orderId}/{paymentKey}", h_payment_cancel, AUTH_PUBLIC, 0},
+	{"GET", "/api/payments/fail/{orderId}/{paymentKey}", h_payment_fail, AUTH_PUBLIC, 0},
+	{"GET", "/api/payments/lookup/{orderId}", h_payment_lookup, AUTH_USER, 0},
 	/* oauth2 (§3.7): entries below this line */
+	{"GET", "/oauth2/authorization/{provider}", h_oauth_authorize, AUTH_PUBLIC, 0},
+	{"GET", "/login/oauth2/code/{provider}", h_oauth_callback, AUTH_PUBLIC, 0},
+	{"POST", "/api/users/more-info", h_user_more_info, AUTH_PUBLIC, ROUTE_BODY},
+	{"POST", "/api/users/oauth2/link", h_user_oauth_link, AUTH_PUBLIC, ROUTE_BODY},
 };
 
 const unsigned api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -28,6 +28,10 @@ bench_services() {
 	bash "$svc" start-redis "$var" "$redis_port" > /dev/null || exit 1
 	export PV_DB_PORT=$db_port PV_REDIS_PORT=$redis_port PV_API_PORT=$port PV_API_BIND=127.0.0.1
 	export PV_JWT_SECRET=bench-secret-bench-secret-bench-secret-0123 PV_LOG_LEVEL=warn
+	# the daemon refuses to start without a Kakao Pay key (KAKAOPAY.md §0); benchmarks that
+	# pay start the fake and set both themselves
+	export PV_KAKAOPAY_SECRET_KEY=${PV_KAKAOPAY_SECRET_KEY:-bench-fake-kakaopay-key}
+	export PV_KAKAOPAY_BASE_URL=${PV_KAKAOPAY_BASE_URL:-http://127.0.0.1:18090}
 }
 
 bench_sql() { mariadb --no-defaults -S "$var/mariadb.sock" -uroot pillivery "$@"; }

@@ -55,6 +55,29 @@ START_TEST(help_lists_every_option)
 					      "PV_PASSWORD_HASH_CONCURRENCY",
 					      "PV_VIEWS_FLUSH_S",
 					      "PV_MAIN_CACHE_TTL_S",
+					      "PV_KAKAOPAY_BASE_URL",
+					      "PV_KAKAOPAY_SECRET_KEY",
+					      "PV_KAKAOPAY_CID_ONETIME",
+					      "PV_KAKAOPAY_CID_SUBSCRIPTION",
+					      "PV_KAKAOPAY_CID_SECRET",
+					      "PV_KAKAOPAY_CONNECT_TIMEOUT_MS",
+					      "PV_KAKAOPAY_TIMEOUT_MS",
+					      "PV_OAUTH_CONNECT_TIMEOUT_MS",
+					      "PV_OAUTH_TIMEOUT_MS",
+					      "PV_OAUTH_KAKAO_CLIENT_ID",
+					      "PV_OAUTH_KAKAO_CLIENT_SECRET",
+					      "PV_OAUTH_KAKAO_AUTHORIZE_URL",
+					      "PV_OAUTH_KAKAO_TOKEN_URL",
+					      "PV_OAUTH_KAKAO_PROFILE_URL",
+					      "PV_OAUTH_KAKAO_SCOPE",
+					      "PV_OAUTH_KAKAO_PKCE",
+					      "PV_OAUTH_GOOGLE_CLIENT_ID",
+					      "PV_OAUTH_GOOGLE_CLIENT_SECRET",
+					      "PV_OAUTH_GOOGLE_AUTHORIZE_URL",
+					      "PV_OAUTH_GOOGLE_TOKEN_URL",
+					      "PV_OAUTH_GOOGLE_PROFILE_URL",
+					      "PV_OAUTH_GOOGLE_SCOPE",
+					      "PV_OAUTH_GOOGLE_PKCE",
 					      "--config",
 					      "--migrate",
 					      NULL};
@@ -84,6 +107,9 @@ static const char *const bad_values[][2] = {
 	{"PV_TRUSTED_PROXIES", "not-an-address"},
 	{"PV_METRICS_ALLOW", "10.0.0.0/99"},
 	{"PV_TIMEZONE", "Nowhere/Atlantis"},
+	{"PV_KAKAOPAY_SECRET_KEY", ""}, /* required (KAKAOPAY.md §0) */
+	{"PV_KAKAOPAY_BASE_URL", "http://pay.example.com"}, /* http:// only for loopback */
+	{"PV_KAKAOPAY_TIMEOUT_MS", "0"},
 };
 #define N_BAD ((int)(sizeof(bad_values) / sizeof(bad_values[0])))
 

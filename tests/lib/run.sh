@@ -23,6 +23,7 @@ mkdir -p "$var"
 
 api_pid=
 fake_pid=
+oauth_pid=
 stop_all() {
 	trap - INT TERM EXIT
 	echo
@@ -37,6 +38,10 @@ stop_all() {
 		wait "$fake_pid" 2> /dev/null
 	fi
 	rm -f "$var/fakepay.pid"
+	if [ -n "$oauth_pid" ] && kill -0 "$oauth_pid" 2> /dev/null; then
+		kill -TERM "$oauth_pid" 2> /dev/null
+		wait "$oauth_pid" 2> /dev/null
+	fi
 	bash "$svc" stop "$var"
 	echo "pillivery: stopped (data kept in var/run; make reset wipes it)"
 	exit 0
@@ -95,6 +100,34 @@ fi
 export PV_KAKAOPAY_BASE_URL=${PV_KAKAOPAY_BASE_URL:-$fake_url}
 export PV_KAKAOPAY_SECRET_KEY=$fake_key
 
+# The fake OAuth2 provider (kakao and google) for social login, unless the environment
+# configures a real provider.
+oauth_port=${PV_RUN_FAKEOAUTH_PORT:-18540}
+oauth_url=http://127.0.0.1:$oauth_port
+oauth_note="off (PV_OAUTH_* set by the environment)"
+if [ -z "${PV_OAUTH_KAKAO_CLIENT_ID:-}${PV_OAUTH_GOOGLE_CLIENT_ID:-}" ]; then
+	PV_FAKEOAUTH_LISTEN=127.0.0.1:$oauth_port "$bin/fake-oauth" >> "$var/fakeoauth.log" 2>&1 &
+	oauth_pid=$!
+	for _ in $(seq 1 50); do
+		curl -fsS "$oauth_url/__control/health" > /dev/null 2>&1 && break
+		kill -0 "$oauth_pid" 2> /dev/null || break
+		sleep 0.1
+	done
+	if ! curl -fsS "$oauth_url/__control/health" > /dev/null 2>&1; then
+		echo "pillivery: fake-oauth did not start; last lines of var/run/fakeoauth.log:" >&2
+		tail -n 20 "$var/fakeoauth.log" >&2
+		exit 1
+	fi
+	for p in kakao google; do
+		P=$(echo "$p" | tr a-z A-Z)
+		export "PV_OAUTH_${P}_CLIENT_ID=fake-$p-client" "PV_OAUTH_${P}_CLIENT_SECRET=fake-$p-secret"
+		export "PV_OAUTH_${P}_AUTHORIZE_URL=$oauth_url/$p/authorize"
+		export "PV_OAUTH_${P}_TOKEN_URL=$oauth_url/$p/token"
+		export "PV_OAUTH_${P}_PROFILE_URL=$oauth_url/$p/userinfo"
+	done
+	oauth_note="$oauth_url (fake kakao and google; logs: var/run/fakeoauth.log)"
+fi
+
 "$bin/pillivery-api" >> "$var/api.log" 2>&1 &
 api_pid=$!
 echo "$api_pid" > "$var/api.pid"
@@ -130,6 +163,9 @@ cat << TXT
   Redis          127.0.0.1:$redis_port
   Fake Kakao Pay $fake_url  (payment pages $fake_url/pg/<tid>/info; control $fake_url/__control/health,
                  $fake_url/__control/ledger; logs: var/run/fakepay.log)   API uses $PV_KAKAOPAY_BASE_URL
+
+  OAuth2         $oauth_note
+                 try: curl -si -H 'Accept: application/json' -L $api/oauth2/authorization/kakao
 
   Demo accounts  demo@pillivery.example / Demo1234!     admin@pillivery.example / Admin1234!
 
