@@ -4,7 +4,7 @@
 # "N passed, N failed". PV_CHECK_ONLY=unit|it runs one half.
 #
 # Ports (override when busy): PV_TEST_DB_PORT 3308, PV_TEST_REDIS_PORT 6381,
-# PV_TEST_API_PORT 18080.
+# PV_TEST_API_PORT 18280 (the test fakes use ports above it: +1, +10, +20, +21).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -32,7 +32,7 @@ export PV_DB_HOST=127.0.0.1 PV_DB_PORT=$db_port PV_DB_USER=pillivery PV_DB_PASSW
 export PV_DB_NAME=pillivery PV_DB_SOCKET=
 export PV_REDIS_HOST=127.0.0.1 PV_REDIS_PORT=$redis_port
 export PV_IT_VAR=$var PV_IT_BIN_DIR=$bin PV_IT_SERVICES=$svc PV_IT_ROOT=$root
-export PV_IT_API_PORT=${PV_TEST_API_PORT:-18080}
+export PV_IT_API_PORT=${PV_TEST_API_PORT:-18280}
 export PV_IT_DB_DIR=$var PV_IT_DB_PORT=$db_port PV_IT_REDIS_PORT=$redis_port
 export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-60}
 if [ "${SANITIZE:-}" = 1 ]; then

@@ -27,7 +27,7 @@ int it_api_port(void)
 {
 	const char *v = it_getenv("PV_IT_API_PORT");
 	long p = v ? strtol(v, NULL, 10) : 0;
-	return p > 0 && p < 65536 ? (int)p : 18080;
+	return p > 0 && p < 65536 ? (int)p : 18280;
 }
 
 const char *it_var(void)
