@@ -63,6 +63,18 @@ export PV_API_PORT=${PV_API_PORT:-8080}
 export PV_PROFILE=${PV_PROFILE:-demo}
 api=http://localhost:$PV_API_PORT
 
+# Kakao Pay: the fake gateway's URL and key, unless the environment sets them (KAKAOPAY.md §0).
+fake_port=${PV_RUN_FAKEPAY_PORT:-18090}
+fake_url=http://127.0.0.1:$fake_port
+fake_key_file=$var/fakepay.key
+if [ ! -s "$fake_key_file" ]; then
+	head -c 24 /dev/urandom | base64 | tr -d '\n=+/' > "$fake_key_file"
+fi
+# the fake accepts the key the API will send (the environment's, when it sets one)
+fake_key=${PV_KAKAOPAY_SECRET_KEY:-$(cat "$fake_key_file")}
+export PV_KAKAOPAY_BASE_URL=${PV_KAKAOPAY_BASE_URL:-$fake_url}
+export PV_KAKAOPAY_SECRET_KEY=$fake_key
+
 "$bin/pillivery-api" --migrate >> "$var/api.log" 2>&1 || {
 	echo "pillivery: migration failed, see var/run/api.log" >&2
 	tail -n 5 "$var/api.log" >&2
@@ -75,14 +87,6 @@ if [ "$(sql -N -e 'SELECT COUNT(*) FROM items')" = 0 ]; then
 fi
 
 # The fake Kakao Pay gateway on loopback; a browser reaches its payment page at the public URL.
-fake_port=${PV_RUN_FAKEPAY_PORT:-18090}
-fake_url=http://127.0.0.1:$fake_port
-fake_key_file=$var/fakepay.key
-if [ ! -s "$fake_key_file" ]; then
-	head -c 24 /dev/urandom | base64 | tr -d '\n=+/' > "$fake_key_file"
-fi
-# the fake accepts the key the API will send (the environment's, when it sets one)
-fake_key=${PV_KAKAOPAY_SECRET_KEY:-$(cat "$fake_key_file")}
 PV_FAKEPAY_LISTEN=127.0.0.1:$fake_port PV_FAKEPAY_PUBLIC_URL=${PV_FAKEPAY_PUBLIC_URL:-$fake_url} \
 	PV_FAKEPAY_SECRET_KEY=$fake_key "$bin/fake-kakaopay" >> "$var/fakepay.log" 2>&1 &
 fake_pid=$!
@@ -97,8 +101,6 @@ if ! curl -fsS "$fake_url/__control/health" > /dev/null 2>&1; then
 	tail -n 20 "$var/fakepay.log" >&2
 	exit 1
 fi
-export PV_KAKAOPAY_BASE_URL=${PV_KAKAOPAY_BASE_URL:-$fake_url}
-export PV_KAKAOPAY_SECRET_KEY=$fake_key
 
 # The fake OAuth2 provider (kakao and google) for social login, unless the environment
 # configures a real provider.
