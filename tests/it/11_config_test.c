@@ -291,6 +291,37 @@ START_TEST(migrate_runs_again)
 }
 END_TEST
 
+/*
+ * The daemon refuses to start against a schema older than its migrations and says how to
+ * migrate. The newest schema_migrations row is hidden for the duration of the test (the running
+ * daemon checked the schema at its own start and is not affected) and put back afterwards.
+ */
+START_TEST(refuses_an_older_schema)
+{
+	const char *args[] = {NULL};
+	char *out = NULL, *name = NULL;
+	int64_t version;
+	int st, ended;
+
+	version = it_sql_i64("SELECT MAX(version) FROM schema_migrations", NULL, 0);
+	ck_assert_int_gt(version, 0);
+	struct db_param v = DB_I64(version);
+	name = it_sql_str("SELECT name FROM schema_migrations WHERE version = ?", &v, 1);
+	it_sql_exec("DELETE FROM schema_migrations WHERE version = ?", &v, 1);
+	ended = it_run_api(args, NULL, 20000, &st, &out);
+	struct db_param back[2] = {DB_I64(version), DB_STR(name)};
+	it_sql_exec("INSERT INTO schema_migrations (version, name, applied_at)"
+		    " VALUES (?, ?, UTC_TIMESTAMP())",
+		    back, 2);
+	ck_assert_msg(ended == 0, "the daemon kept running against an older schema");
+	ck_assert_msg(!exited_with(st, true), "expected a non-zero exit, output: %s", out);
+	ck_assert_msg(out && strstr(out, "--migrate"), "the message must say how to migrate: %s",
+		      out ? out : "");
+	free(out);
+	free(name);
+}
+END_TEST
+
 Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -298,6 +329,7 @@ Suite *config_suite(void)
 
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, help_lists_every_option);
+	tcase_add_test(tc, refuses_an_older_schema);
 	tcase_add_loop_test(tc, bad_value_stops_the_daemon_naming_the_option, 0, N_BAD);
 	tcase_add_test(tc, short_jwt_secret_is_refused);
 	tcase_add_test(tc, config_file_is_read_and_env_wins);
