@@ -21,8 +21,10 @@
 #include "common/metrics.h"
 #include "core/gateway.h"
 #include "core/payment.h"
+#include "core/refund.h"
 #include "core/rules.h"
 #include "core/store_payment.h"
+#include "core/store_refund.h"
 #include "common/banned.h"
 
 /* How long a duplicate approve waits for the one in flight: the gateway timeout twice (the
@@ -669,4 +671,158 @@ int h_payment_lookup(struct req *r)
 	if (rc)
 		return http_send_error(r, rc, NULL);
 	return http_send_data(r, 200, data);
+}
+
+/* ---- POST /api/payments/refund/{orderId} ---------------------------------------------------- */
+
+#define REFUND_REASON_TAX_FREE "환불 금액 이하여야 합니다"
+/* A queued refund's first outbox attempt (the back-off's first step). */
+#define REFUND_QUEUE_DELAY_S 60
+
+/* §7.5 field table, in order; cancelAvailableAmount is accepted and ignored (type-checked
+ * only when present). */
+static void refund_fields(struct req *r, struct field_errors *fe, int64_t *amount,
+                          int64_t *tax_free)
+{
+	char text[32];
+	int64_t ignored;
+	int rc;
+
+	rc = json_get_int64(r->json, "cancelAmount", fe, amount);
+	if (rc == JSON_ABSENT) {
+		field_errors_add(fe, E_VALIDATION_FAILED, "cancelAmount", "", REASON_REQUIRED);
+	} else if (rc == JSON_PRESENT && *amount < 1) {
+		snprintf(text, sizeof(text), "%" PRId64, *amount);
+		field_errors_add(fe, E_VALIDATION_FAILED, "cancelAmount", text, rule_min_reason(1));
+	}
+	*tax_free = 0;
+	rc = json_get_int64(r->json, "cancelTaxFreeAmount", fe, tax_free);
+	if (rc == JSON_PRESENT) {
+		snprintf(text, sizeof(text), "%" PRId64, *tax_free);
+		if (*tax_free < 0)
+			field_errors_add(fe, E_VALIDATION_FAILED, "cancelTaxFreeAmount", text,
+			                 rule_min_reason(0));
+		else if (*amount >= 1 && *tax_free > *amount)
+			field_errors_add(fe, E_VALIDATION_FAILED, "cancelTaxFreeAmount", text,
+			                 REFUND_REASON_TAX_FREE);
+	} else {
+		*tax_free = 0;
+	}
+	json_get_int64(r->json, "cancelAvailableAmount", fe, &ignored);
+}
+
+/* The cancel of a PENDING refund, then on anything but OK a lookup by tid (§7.5). */
+static enum refund_verdict refund_call(struct req *r, const struct refund_rec *ref,
+                                       struct pay_result *res, struct pay_result *look, char *code,
+                                       size_t code_len)
+{
+	char payload[PAY_PAYLOAD_MAX];
+	enum refund_verdict lv = REFUND_UNDECIDED;
+	struct pay_request q = {.cid = ref->cid,
+	                        .tid = ref->tid,
+	                        .cancel_amount = ref->amount,
+	                        .cancel_tax_free_amount = ref->tax_free_amount,
+	                        .cancel_available_amount = ref->cancel_available,
+	                        .payload = payload};
+	struct pay_request lq = {.cid = ref->cid, .tid = ref->tid};
+
+	refund_payload(ref->refund_id, payload, sizeof(payload));
+	if (gw_call(r, PAY_OP_CANCEL, &q, res))
+		res->cls = PAY_NOT_SENT;
+	if (res->cls == PAY_OK)
+		return REFUND_APPLIED;
+	error_code_text(res, code, code_len);
+	if (res->cls != PAY_NOT_SENT && gw_call(r, PAY_OP_ORDER, &lq, look) == 0)
+		lv = refund_lookup_verdict(look, payload, ref->total_after);
+	return refund_decide(res->cls, lv);
+}
+
+int h_payment_refund(struct req *r)
+{
+	struct idem idem = IDEM_INIT;
+	struct field_errors fe = {0};
+	struct pay_result *res = NULL, *look = NULL;
+	struct refund_rec ref;
+	struct pay_order o;
+	int64_t order_id = 0, amount = 0, tax_free = 0, now, total;
+	enum refund_verdict v;
+	bool locked = false, changed = false;
+	char code[32] = "";
+	const char *aid;
+	int rc, idrc;
+
+	if (idem_begin(r, &idem))
+		return 0;
+	idrc = req_path_id(r, 0, "orderId", &fe, &order_id);
+	refund_fields(r, &fe, &amount, &tax_free);
+	if (idrc < 0 || fe.n) {
+		rc = -field_errors_code(&fe);
+		idem_send_field_errors(r, &idem, &fe);
+		goto out;
+	}
+	rc = idrc == 1 ? -E_ORDER_NOT_FOUND : store_payment_order(r->w->db, order_id, &o);
+	if (rc == 0 && !auth_owns(r, o.user_id, true))
+		rc = -E_ACCESS_DENIED_USER;
+	if (rc == 0 && o.status != ORDER_COMPLETE && o.status != ORDER_PARTIAL_REFUND)
+		rc = -E_ORDER_NOT_REFUNDABLE;
+	/* refunds of one order run one at a time: the gateway sees them in ledger order */
+	if (rc == 0)
+		rc = store_refund_lock(r->w->db, order_id, 60, &locked);
+	if (rc == 0 && !locked)
+		rc = -E_SERVICE_UNAVAILABLE;
+	now = (int64_t)clock_now();
+	if (rc == 0)
+		rc = store_refund_begin(r->w->db, order_id, amount, tax_free, r->auth.uid, now,
+		                        &ref);
+	if (rc == 0 && (!(res = malloc(sizeof(*res))) || !(look = malloc(sizeof(*look)))))
+		rc = -E_NOMEM;
+	if (rc) {
+		idem_send_error(r, &idem, rc, NULL);
+		goto out;
+	}
+	pay_result_init(look, PAY_OP_ORDER);
+	v = refund_call(r, &ref, res, look, code, sizeof(code));
+	now = (int64_t)clock_now();
+	if (v == REFUND_APPLIED) {
+		aid = res->cls == PAY_OK ? res->aid : "";
+		total = res->cls == PAY_OK
+		            ? (res->canceled_amount.present ? res->canceled_amount.total : -1)
+		            : (look->canceled_amount.present ? look->canceled_amount.total : -1);
+		rc = store_refund_confirm(r->w->db, ref.refund_id, aid, total, now, &changed);
+		if (rc == 0) {
+			log_info("refund confirmed", "order:i", (long long)order_id, "refund:i",
+			         (long long)ref.refund_id, "amount:i", (long long)amount);
+			rc = idem_send_data(r, &idem, 201, cJSON_CreateString("complete"));
+		} else {
+			/* applied at the gateway but not recorded: queue it, the outbox confirms */
+			log_error("refund applied but not confirmed", "refund:i",
+			          (long long)ref.refund_id);
+			v = REFUND_UNDECIDED;
+		}
+	}
+	if (v == REFUND_NOT_APPLIED) {
+		if (store_refund_fail(r->w->db, ref.refund_id, code, res->message, now))
+			log_warn("refund left PENDING", "refund:i", (long long)ref.refund_id);
+		rc = -E_REFUND_FAILED;
+		idem_send_error(r, &idem, rc, NULL);
+	} else if (v == REFUND_UNDECIDED) {
+		rc = store_refund_queue(r->w->db, ref.refund_id, code[0] ? code : "UNCONFIRMED",
+		                        res->message, now, REFUND_QUEUE_DELAY_S);
+		if (rc) {
+			log_error("refund left PENDING: not queued", "refund:i",
+			          (long long)ref.refund_id);
+			idem_send_error(r, &idem, -E_PAYMENT_GATEWAY_TIMEOUT, NULL);
+		} else {
+			log_warn("refund queued", "order:i", (long long)order_id, "refund:i",
+			         (long long)ref.refund_id, "code:s", code);
+			rc = idem_send_data(r, &idem, 202, cJSON_CreateString("queued"));
+		}
+	}
+out:
+	if (locked && store_refund_unlock(r->w->db, order_id))
+		log_warn("refund lock not released", "order:i", (long long)order_id);
+	idem_abort(r, &idem);
+	free(res);
+	free(look);
+	return rc;
 }

@@ -65,6 +65,7 @@ int h_payment_approve(struct req *r);
 int h_payment_cancel(struct req *r);
 int h_payment_fail(struct req *r);
 int h_payment_lookup(struct req *r);
+int h_payment_refund(struct req *r);
 
 /* h_oauth.c (§3.7): declarations below this line */
 int h_oauth_authorize(struct req *r);
