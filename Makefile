@@ -172,6 +172,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bash tests/bench/api_bench.sh
 	@BUILD=$(BUILD) bash tests/bench/storefront_bench.sh
+	@BUILD=$(BUILD) bash tests/bench/payments_bench.sh
 
 # libFuzzer targets (clang): the JSON request path and token verification.
 FUZZ_SECONDS ?= 30

@@ -102,9 +102,17 @@ static int query_rec(struct db *db, const char *sql, const struct db_param *p, s
 static const char sql_lock_order[] = "SELECT status FROM orders WHERE order_id = ? FOR UPDATE";
 static const char sql_max_ready[] =
     "SELECT COALESCE(MAX(ready_no), 0) FROM payments WHERE order_id = ?";
+/*
+ * The open records are found with a plain (non-locking) read and superseded one by one by
+ * primary key: the order row lock already serialises the readies of one order, and a ranged
+ * UPDATE on order_id would take next-key locks on the gap where other orders' payments are
+ * inserted, which deadlocks concurrent readies of different orders.
+ */
+static const char sql_open_ids[] =
+    "SELECT payment_id FROM payments WHERE order_id = ? AND status IN ('CREATED', 'READY')";
 static const char sql_supersede[] =
     "UPDATE payments SET status = 'SUPERSEDED', closed_at = FROM_UNIXTIME(?), "
-    "updated_at = FROM_UNIXTIME(?) WHERE order_id = ? AND status IN ('CREATED', 'READY')";
+    "updated_at = FROM_UNIXTIME(?) WHERE payment_id = ? AND status IN ('CREATED', 'READY')";
 static const char sql_insert[] =
     "INSERT INTO payments (order_id, ready_no, status, payment_key, cid, partner_order_id, "
     "partner_user_id, item_name, quantity, amount, tax_free_amount, created_at, updated_at) "
@@ -156,8 +164,16 @@ static int create_fn(struct db *db, void *arg)
 	memset(r, 0, sizeof(*r));
 	r->ready_no = (db_rows_count(rows) ? db_rows_i64(rows, 0, 0) : 0) + 1;
 	db_rows_free(rows);
-	struct db_param sp[] = {DB_I64(t->now), DB_I64(t->now), DB_I64(t->o->order_id)};
-	rc = db_exec(db, sql_supersede, sp, 3, NULL, NULL);
+	rc = db_query(db, sql_open_ids, mp, 1, &rows);
+	if (rc)
+		return rc;
+	for (size_t i = 0; rc == 0 && i < db_rows_count(rows); i++) {
+		struct db_param sp[] = {DB_I64(t->now), DB_I64(t->now),
+		                        DB_I64(db_rows_i64(rows, i, 0))};
+		rc = db_exec(db, sql_supersede, sp, 3, NULL, NULL);
+	}
+	db_rows_free(rows);
+	rows = NULL;
 	if (rc)
 		return rc;
 	/* 24 random bytes = 32 base64url characters */
