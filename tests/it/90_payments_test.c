@@ -717,6 +717,47 @@ START_TEST(concurrent_approves_make_one_gateway_approve)
 }
 END_TEST
 
+struct conc_ready {
+	const struct fixture *f;
+	long status;
+};
+
+static void *conc_ready(void *arg)
+{
+	struct conc_ready *c = arg;
+	struct it_resp r = IT_RESP_INIT;
+
+	ready(&c->f->u, c->f->order_id, NULL, &r);
+	c->status = r.status;
+	it_resp_free(&r);
+	return NULL;
+}
+
+/*
+ * Readies of different orders at the same moment all succeed: superseding a previous record
+ * must not lock the index gap where other orders' payments are inserted (it deadlocked).
+ */
+START_TEST(concurrent_readies_of_different_orders_all_succeed)
+{
+	enum { N = 24 };
+	static struct fixture f[N];
+	struct conc_ready c[N];
+	pthread_t th[N];
+
+	for (int i = 0; i < N; i++)
+		fixture(&f[i], i % 2 == 0, false);
+	for (int i = 0; i < N; i++) {
+		c[i] = (struct conc_ready){&f[i], 0};
+		ck_assert_int_eq(pthread_create(&th[i], NULL, conc_ready, &c[i]), 0);
+	}
+	for (int i = 0; i < N; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < N; i++)
+		ck_assert_msg(c[i].status == 201, "ready %d of %d answered %ld", i + 1, N,
+			      c[i].status);
+}
+END_TEST
+
 /* ---- cancel and fail ------------------------------------------------------------------------- */
 
 START_TEST(cancel_redirect_cancels_the_order)
@@ -1072,6 +1113,7 @@ Suite *payments_suite(void)
 	tcase_add_test(tc, approve_applied_with_an_error_answer_completes_after_lookup);
 	tcase_add_test(tc, approve_lookup_failing_is_504_and_a_repeat_finishes);
 	tcase_add_test(tc, concurrent_approves_make_one_gateway_approve);
+	tcase_add_test(tc, concurrent_readies_of_different_orders_all_succeed);
 	tcase_add_test(tc, cancel_redirect_cancels_the_order);
 	tcase_add_test(tc, fail_redirect_keeps_the_order_payable);
 	tcase_add_test(tc, cancel_after_payment_never_overwrites_it);
