@@ -67,6 +67,10 @@ int h_payment_fail(struct req *r);
 int h_payment_lookup(struct req *r);
 int h_payment_refund(struct req *r);
 
+/* h_subscriptions.c (§8, §7.8) */
+int h_payment_subscription_cancel(struct req *r);
+int h_subscription_cancel(struct req *r);
+
 /* h_oauth.c (§3.7): declarations below this line */
 int h_oauth_authorize(struct req *r);
 int h_oauth_callback(struct req *r);

@@ -76,6 +76,10 @@ const struct route api_routes[] = {
 	{"GET", "/api/payments/fail/{orderId}/{paymentKey}", h_payment_fail, AUTH_PUBLIC, 0},
 	{"GET", "/api/payments/lookup/{orderId}", h_payment_lookup, AUTH_USER, 0},
 	{"POST", "/api/payments/refund/{orderId}", h_payment_refund, AUTH_USER, ROUTE_BODY},
+	{"POST", "/api/payments/subscriptions/cancel/{subscriptionOrderId}",
+	 h_payment_subscription_cancel, AUTH_USER, 0},
+	/* subscriptions (§8) */
+	{"DELETE", "/api/subscriptions", h_subscription_cancel, AUTH_USER, 0},
 	/* oauth2 (§3.7): entries below this line */
 	{"GET", "/oauth2/authorization/{provider}", h_oauth_authorize, AUTH_PUBLIC, 0},
 	{"GET", "/login/oauth2/code/{provider}", h_oauth_callback, AUTH_PUBLIC, 0},
