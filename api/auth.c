@@ -51,8 +51,8 @@ int auth_authenticate(struct req *r)
 	return 0;
 }
 
-int auth_issue_tokens(struct req *r, int64_t uid, const char *email, bool admin,
-		      const char *fam, const char *refresh_jti_to_rotate)
+int auth_issue_tokens(struct req *r, int64_t uid, const char *email, bool admin, const char *fam,
+                      const char *refresh_jti_to_rotate)
 {
 	struct token_claims access = {0}, refresh = {0};
 	char *access_jwt = NULL, *refresh_jwt = NULL;
@@ -79,10 +79,10 @@ int auth_issue_tokens(struct req *r, int64_t uid, const char *email, bool admin,
 
 	if (refresh_jti_to_rotate)
 		rc = tokstore_family_rotate(r->w->redis, refresh.fam, refresh_jti_to_rotate,
-					    refresh.jti, (int)r->cfg->refresh_ttl_s);
+		                            refresh.jti, (int)r->cfg->refresh_ttl_s);
 	else
 		rc = tokstore_family_create(r->w->redis, refresh.fam, uid, refresh.jti,
-					    (int)r->cfg->refresh_ttl_s);
+		                            (int)r->cfg->refresh_ttl_s);
 	if (rc)
 		return rc;
 	if ((rc = token_issue(&r->cfg->keys, &access, &access_jwt)) ||

@@ -18,8 +18,8 @@ struct req;
 int auth_authenticate(struct req *r);
 /* Issues an access + refresh pair in family fam (new family when fam is NULL), records the
  * family in Redis and adds the Authorization, Refresh and userId headers. */
-int auth_issue_tokens(struct req *r, int64_t uid, const char *email, bool admin,
-		      const char *fam, const char *refresh_jti_to_rotate);
+int auth_issue_tokens(struct req *r, int64_t uid, const char *email, bool admin, const char *fam,
+                      const char *refresh_jti_to_rotate);
 /* Sets r->client_ip from the peer or, behind a trusted proxy, X-Forwarded-For. */
 void auth_client_ip(struct req *r);
 /* 1 when the principal may act on user uid's resources (itself, or ADMIN when admin_ok). */

@@ -12,102 +12,101 @@
 #include "common/banned.h"
 
 static const struct cfg_opt api_options[] = {
-	{"PV_API_BIND", CFG_STR, "0.0.0.0", 1, 64, 0, "address to listen on"},
-	{"PV_API_PORT", CFG_INT, "8080", 1, 65535, 0, "HTTP port"},
-	{"PV_API_THREADS", CFG_INT, "32", 2, 512, 0, "worker threads (one DB and Redis connection each)"},
-	{"PV_DB_HOST", CFG_STR, "127.0.0.1", 0, 255, 0, "MariaDB host"},
-	{"PV_DB_PORT", CFG_INT, "3307", 1, 65535, 0, "MariaDB port (make run's private instance)"},
-	{"PV_DB_SOCKET", CFG_STR, "", 0, 255, 0, "MariaDB unix socket (overrides host and port)"},
-	{"PV_DB_USER", CFG_STR, "pillivery", 1, 80, 0, "MariaDB user"},
-	{"PV_DB_PASSWORD", CFG_SECRET, "pillivery", 0, 0, 0, "MariaDB password"},
-	{"PV_DB_NAME", CFG_STR, "pillivery", 1, 64, 0, "MariaDB database"},
-	{"PV_DB_CONNECT_TIMEOUT_MS", CFG_INT, "3000", 100, 60000, 0, "MariaDB connect timeout"},
-	{"PV_DB_QUERY_TIMEOUT_MS", CFG_INT, "5000", 100, 600000, 0, "MariaDB query timeout"},
-	{"PV_REDIS_HOST", CFG_STR, "127.0.0.1", 1, 255, 0, "Redis host"},
-	{"PV_REDIS_PORT", CFG_INT, "6380", 1, 65535, 0, "Redis port (make run's private instance)"},
-	{"PV_REDIS_PASSWORD", CFG_SECRET, "", 0, 0, 0, "Redis password (empty: none)"},
-	{"PV_REDIS_TIMEOUT_MS", CFG_INT, "1000", 10, 60000, 0, "Redis command timeout"},
-	{"PV_REDIS_PREFIX", CFG_STR, "pv:", 0, 32, 0, "prefix of every Redis key"},
-	{"PV_JWT_SECRET", CFG_SECRET, NULL, 32, 0, CFG_REQUIRED, "HS256 signing secret, >= 32 bytes"},
-	{"PV_JWT_ISSUER", CFG_STR, "pillivery", 1, 100, 0, "JWT iss claim"},
-	{"PV_JWT_ACCESS_TTL_S", CFG_INT, "1800", 10, 86400, 0, "access token lifetime"},
-	{"PV_JWT_REFRESH_TTL_S", CFG_INT, "604800", 60, 31536000, 0, "refresh token lifetime"},
-	{"PV_PASSWORD_HASH_CONCURRENCY", CFG_INT, "0", 0, 256, 0,
-	 "password hashes computed at once (each yescrypt hash uses 16 MiB); 0 = CPU count"},
-	{"PV_LOGIN_MAX_FAILURES", CFG_INT, "10", 1, 1000, 0, "failed logins in the window before 429"},
-	{"PV_LOGIN_WINDOW_S", CFG_INT, "900", 1, 86400, 0, "login throttle sliding window"},
-	{"PV_MAX_BODY_BYTES", CFG_INT, "65536", 1024, 16777216, 0, "request body cap (413 above)"},
-	{"PV_MAX_HEADER_BYTES", CFG_INT, "16384", 4096, 1048576, 0, "request line + headers cap"},
-	{"PV_JSON_MAX_DEPTH", CFG_INT, "16", 2, 64, 0, "JSON nesting limit"},
-	{"PV_IDLE_TIMEOUT_MS", CFG_INT, "30000", 1000, 600000, 0, "client idle / slow body timeout"},
-	{"PV_VIEWS_FLUSH_S", CFG_INT, "600", 1, 86400, 0,
-	 "seconds between two writes of the item view counts from Redis to MariaDB"},
-	{"PV_MAIN_CACHE_TTL_S", CFG_INT, "600", 1, 86400, 0,
-	 "expiry of the cached GET /api/items/main answer"},
-	{"PV_TIMEZONE", CFG_STR, "Asia/Seoul", 1, 64, 0, "the shop's time zone"},
-	{"PV_PROFILE", CFG_STR, "local", 1, 32, 0, "profile name answered at /profile"},
-	{"PV_LOG_LEVEL", CFG_STR, "info", 1, 8, 0, "debug, info, warn or error"},
-	{"PV_CORS_ALLOWED_ORIGINS", CFG_STR, "http://localhost:3000", 0, 4096, 0,
-	 "comma-separated exact origins"},
-	{"PV_TRUSTED_PROXIES", CFG_STR, "", 0, 4096, 0,
-	 "comma-separated IPv4 addresses or CIDRs whose X-Forwarded-For is believed"},
-	{"PV_METRICS_ALLOW", CFG_STR, "", 0, 4096, 0,
-	 "comma-separated IPv4 addresses or CIDRs allowed to read /metrics (empty: all)"},
-	{"PV_PUBLIC_BASE_URL", CFG_STR, "http://localhost:8080", 1, 255, 0,
-	 "public URL of this API (payment redirects)"},
-	/* payments (KAKAOPAY.md §0): options below this line */
-	{"PV_KAKAOPAY_BASE_URL", CFG_STR, "https://open-api.kakaopay.com", 1, 255, 0,
-	 "Kakao Pay API base URL (http:// only for a loopback host)"},
-	{"PV_KAKAOPAY_SECRET_KEY", CFG_SECRET, NULL, 1, 0, CFG_REQUIRED,
-	 "Kakao Pay secret key (Authorization: SECRET_KEY ...)"},
-	{"PV_KAKAOPAY_CID_ONETIME", CFG_STR, "TC0ONETIME", 1, 32, 0, "CID for one-time payments"},
-	{"PV_KAKAOPAY_CID_SUBSCRIPTION", CFG_STR, "TCSUBSCRIP", 1, 32, 0,
-	 "CID for subscription payments (issues the SID)"},
-	{"PV_KAKAOPAY_CID_SECRET", CFG_SECRET, "", 0, 0, 0, "cid_secret sent when set"},
-	{"PV_KAKAOPAY_CONNECT_TIMEOUT_MS", CFG_INT, "3000", 100, 60000, 0,
-	 "Kakao Pay connect timeout"},
-	{"PV_KAKAOPAY_TIMEOUT_MS", CFG_INT, "15000", 100, 120000, 0,
-	 "Kakao Pay whole-request timeout"},
-	/* oauth2 (API.md §3.7): options below this line */
-	{"PV_OAUTH_CONNECT_TIMEOUT_MS", CFG_INT, "3000", 100, 60000, 0,
-	 "OAuth provider call connect timeout"},
-	{"PV_OAUTH_TIMEOUT_MS", CFG_INT, "10000", 100, 120000, 0, "OAuth provider call total timeout"},
-	{"PV_OAUTH_KAKAO_CLIENT_ID", CFG_STR, "", 0, 255, 0,
-	 "Kakao REST API key (empty: /oauth2/authorization/kakao answers 404)"},
-	{"PV_OAUTH_KAKAO_CLIENT_SECRET", CFG_SECRET, "", 0, 0, 0, "Kakao client secret (empty: none)"},
-	{"PV_OAUTH_KAKAO_AUTHORIZE_URL", CFG_STR, "https://kauth.kakao.com/oauth/authorize", 1, 255,
-	 0, "Kakao authorize endpoint"},
-	{"PV_OAUTH_KAKAO_TOKEN_URL", CFG_STR, "https://kauth.kakao.com/oauth/token", 1, 255, 0,
-	 "Kakao token endpoint"},
-	{"PV_OAUTH_KAKAO_PROFILE_URL", CFG_STR, "https://kapi.kakao.com/v2/user/me", 1, 255, 0,
-	 "Kakao user profile endpoint"},
-	{"PV_OAUTH_KAKAO_SCOPE", CFG_STR, "profile_nickname account_email", 0, 255, 0,
-	 "Kakao scopes"},
-	{"PV_OAUTH_KAKAO_PKCE", CFG_BOOL, "false", 0, 0, 0, "send a PKCE S256 challenge to Kakao"},
-	{"PV_OAUTH_GOOGLE_CLIENT_ID", CFG_STR, "", 0, 255, 0,
-	 "Google client id (empty: /oauth2/authorization/google answers 404)"},
-	{"PV_OAUTH_GOOGLE_CLIENT_SECRET", CFG_SECRET, "", 0, 0, 0, "Google client secret"},
-	{"PV_OAUTH_GOOGLE_AUTHORIZE_URL", CFG_STR, "https://accounts.google.com/o/oauth2/v2/auth", 1,
-	 255, 0, "Google authorize endpoint"},
-	{"PV_OAUTH_GOOGLE_TOKEN_URL", CFG_STR, "https://oauth2.googleapis.com/token", 1, 255, 0,
-	 "Google token endpoint"},
-	{"PV_OAUTH_GOOGLE_PROFILE_URL", CFG_STR, "https://openidconnect.googleapis.com/v1/userinfo", 1,
-	 255, 0, "Google userinfo endpoint"},
-	{"PV_OAUTH_GOOGLE_SCOPE", CFG_STR, "openid email profile", 0, 255, 0, "Google scopes"},
-	{"PV_OAUTH_GOOGLE_PKCE", CFG_BOOL, "true", 0, 0, 0, "send a PKCE S256 challenge to Google"},
-	{"PV_STOREFRONT_URL", CFG_STR, "http://localhost:3000", 1, 255, 0, "storefront URL"},
+    {"PV_API_BIND", CFG_STR, "0.0.0.0", 1, 64, 0, "address to listen on"},
+    {"PV_API_PORT", CFG_INT, "8080", 1, 65535, 0, "HTTP port"},
+    {"PV_API_THREADS", CFG_INT, "32", 2, 512, 0,
+     "worker threads (one DB and Redis connection each)"},
+    {"PV_DB_HOST", CFG_STR, "127.0.0.1", 0, 255, 0, "MariaDB host"},
+    {"PV_DB_PORT", CFG_INT, "3307", 1, 65535, 0, "MariaDB port (make run's private instance)"},
+    {"PV_DB_SOCKET", CFG_STR, "", 0, 255, 0, "MariaDB unix socket (overrides host and port)"},
+    {"PV_DB_USER", CFG_STR, "pillivery", 1, 80, 0, "MariaDB user"},
+    {"PV_DB_PASSWORD", CFG_SECRET, "pillivery", 0, 0, 0, "MariaDB password"},
+    {"PV_DB_NAME", CFG_STR, "pillivery", 1, 64, 0, "MariaDB database"},
+    {"PV_DB_CONNECT_TIMEOUT_MS", CFG_INT, "3000", 100, 60000, 0, "MariaDB connect timeout"},
+    {"PV_DB_QUERY_TIMEOUT_MS", CFG_INT, "5000", 100, 600000, 0, "MariaDB query timeout"},
+    {"PV_REDIS_HOST", CFG_STR, "127.0.0.1", 1, 255, 0, "Redis host"},
+    {"PV_REDIS_PORT", CFG_INT, "6380", 1, 65535, 0, "Redis port (make run's private instance)"},
+    {"PV_REDIS_PASSWORD", CFG_SECRET, "", 0, 0, 0, "Redis password (empty: none)"},
+    {"PV_REDIS_TIMEOUT_MS", CFG_INT, "1000", 10, 60000, 0, "Redis command timeout"},
+    {"PV_REDIS_PREFIX", CFG_STR, "pv:", 0, 32, 0, "prefix of every Redis key"},
+    {"PV_JWT_SECRET", CFG_SECRET, NULL, 32, 0, CFG_REQUIRED, "HS256 signing secret, >= 32 bytes"},
+    {"PV_JWT_ISSUER", CFG_STR, "pillivery", 1, 100, 0, "JWT iss claim"},
+    {"PV_JWT_ACCESS_TTL_S", CFG_INT, "1800", 10, 86400, 0, "access token lifetime"},
+    {"PV_JWT_REFRESH_TTL_S", CFG_INT, "604800", 60, 31536000, 0, "refresh token lifetime"},
+    {"PV_PASSWORD_HASH_CONCURRENCY", CFG_INT, "0", 0, 256, 0,
+     "password hashes computed at once (each yescrypt hash uses 16 MiB); 0 = CPU count"},
+    {"PV_LOGIN_MAX_FAILURES", CFG_INT, "10", 1, 1000, 0, "failed logins in the window before 429"},
+    {"PV_LOGIN_WINDOW_S", CFG_INT, "900", 1, 86400, 0, "login throttle sliding window"},
+    {"PV_MAX_BODY_BYTES", CFG_INT, "65536", 1024, 16777216, 0, "request body cap (413 above)"},
+    {"PV_MAX_HEADER_BYTES", CFG_INT, "16384", 4096, 1048576, 0, "request line + headers cap"},
+    {"PV_JSON_MAX_DEPTH", CFG_INT, "16", 2, 64, 0, "JSON nesting limit"},
+    {"PV_IDLE_TIMEOUT_MS", CFG_INT, "30000", 1000, 600000, 0, "client idle / slow body timeout"},
+    {"PV_VIEWS_FLUSH_S", CFG_INT, "600", 1, 86400, 0,
+     "seconds between two writes of the item view counts from Redis to MariaDB"},
+    {"PV_MAIN_CACHE_TTL_S", CFG_INT, "600", 1, 86400, 0,
+     "expiry of the cached GET /api/items/main answer"},
+    {"PV_TIMEZONE", CFG_STR, "Asia/Seoul", 1, 64, 0, "the shop's time zone"},
+    {"PV_PROFILE", CFG_STR, "local", 1, 32, 0, "profile name answered at /profile"},
+    {"PV_LOG_LEVEL", CFG_STR, "info", 1, 8, 0, "debug, info, warn or error"},
+    {"PV_CORS_ALLOWED_ORIGINS", CFG_STR, "http://localhost:3000", 0, 4096, 0,
+     "comma-separated exact origins"},
+    {"PV_TRUSTED_PROXIES", CFG_STR, "", 0, 4096, 0,
+     "comma-separated IPv4 addresses or CIDRs whose X-Forwarded-For is believed"},
+    {"PV_METRICS_ALLOW", CFG_STR, "", 0, 4096, 0,
+     "comma-separated IPv4 addresses or CIDRs allowed to read /metrics (empty: all)"},
+    {"PV_PUBLIC_BASE_URL", CFG_STR, "http://localhost:8080", 1, 255, 0,
+     "public URL of this API (payment redirects)"},
+    /* payments (KAKAOPAY.md §0): options below this line */
+    {"PV_KAKAOPAY_BASE_URL", CFG_STR, "https://open-api.kakaopay.com", 1, 255, 0,
+     "Kakao Pay API base URL (http:// only for a loopback host)"},
+    {"PV_KAKAOPAY_SECRET_KEY", CFG_SECRET, NULL, 1, 0, CFG_REQUIRED,
+     "Kakao Pay secret key (Authorization: SECRET_KEY ...)"},
+    {"PV_KAKAOPAY_CID_ONETIME", CFG_STR, "TC0ONETIME", 1, 32, 0, "CID for one-time payments"},
+    {"PV_KAKAOPAY_CID_SUBSCRIPTION", CFG_STR, "TCSUBSCRIP", 1, 32, 0,
+     "CID for subscription payments (issues the SID)"},
+    {"PV_KAKAOPAY_CID_SECRET", CFG_SECRET, "", 0, 0, 0, "cid_secret sent when set"},
+    {"PV_KAKAOPAY_CONNECT_TIMEOUT_MS", CFG_INT, "3000", 100, 60000, 0, "Kakao Pay connect timeout"},
+    {"PV_KAKAOPAY_TIMEOUT_MS", CFG_INT, "15000", 100, 120000, 0, "Kakao Pay whole-request timeout"},
+    /* oauth2 (API.md §3.7): options below this line */
+    {"PV_OAUTH_CONNECT_TIMEOUT_MS", CFG_INT, "3000", 100, 60000, 0,
+     "OAuth provider call connect timeout"},
+    {"PV_OAUTH_TIMEOUT_MS", CFG_INT, "10000", 100, 120000, 0, "OAuth provider call total timeout"},
+    {"PV_OAUTH_KAKAO_CLIENT_ID", CFG_STR, "", 0, 255, 0,
+     "Kakao REST API key (empty: /oauth2/authorization/kakao answers 404)"},
+    {"PV_OAUTH_KAKAO_CLIENT_SECRET", CFG_SECRET, "", 0, 0, 0, "Kakao client secret (empty: none)"},
+    {"PV_OAUTH_KAKAO_AUTHORIZE_URL", CFG_STR, "https://kauth.kakao.com/oauth/authorize", 1, 255, 0,
+     "Kakao authorize endpoint"},
+    {"PV_OAUTH_KAKAO_TOKEN_URL", CFG_STR, "https://kauth.kakao.com/oauth/token", 1, 255, 0,
+     "Kakao token endpoint"},
+    {"PV_OAUTH_KAKAO_PROFILE_URL", CFG_STR, "https://kapi.kakao.com/v2/user/me", 1, 255, 0,
+     "Kakao user profile endpoint"},
+    {"PV_OAUTH_KAKAO_SCOPE", CFG_STR, "profile_nickname account_email", 0, 255, 0, "Kakao scopes"},
+    {"PV_OAUTH_KAKAO_PKCE", CFG_BOOL, "false", 0, 0, 0, "send a PKCE S256 challenge to Kakao"},
+    {"PV_OAUTH_GOOGLE_CLIENT_ID", CFG_STR, "", 0, 255, 0,
+     "Google client id (empty: /oauth2/authorization/google answers 404)"},
+    {"PV_OAUTH_GOOGLE_CLIENT_SECRET", CFG_SECRET, "", 0, 0, 0, "Google client secret"},
+    {"PV_OAUTH_GOOGLE_AUTHORIZE_URL", CFG_STR, "https://accounts.google.com/o/oauth2/v2/auth", 1,
+     255, 0, "Google authorize endpoint"},
+    {"PV_OAUTH_GOOGLE_TOKEN_URL", CFG_STR, "https://oauth2.googleapis.com/token", 1, 255, 0,
+     "Google token endpoint"},
+    {"PV_OAUTH_GOOGLE_PROFILE_URL", CFG_STR, "https://openidconnect.googleapis.com/v1/userinfo", 1,
+     255, 0, "Google userinfo endpoint"},
+    {"PV_OAUTH_GOOGLE_SCOPE", CFG_STR, "openid email profile", 0, 255, 0, "Google scopes"},
+    {"PV_OAUTH_GOOGLE_PKCE", CFG_BOOL, "true", 0, 0, 0, "send a PKCE S256 challenge to Google"},
+    {"PV_STOREFRONT_URL", CFG_STR, "http://localhost:3000", 1, 255, 0, "storefront URL"},
 };
 
 #define API_NOPTIONS (sizeof(api_options) / sizeof(api_options[0]))
 
 void config_help(FILE *f)
 {
-	cfg_print_help(f,
-		       "usage: pillivery-api [--config FILE] [--migrate] [--help]\n"
-		       "  --migrate   apply the schema migrations and exit\n"
-		       "Options are PV_* environment variables (or PV_NAME=value lines in FILE; the "
-		       "environment wins):",
-		       api_options, API_NOPTIONS);
+	cfg_print_help(
+	    f,
+	    "usage: pillivery-api [--config FILE] [--migrate] [--help]\n"
+	    "  --migrate   apply the schema migrations and exit\n"
+	    "Options are PV_* environment variables (or PV_NAME=value lines in FILE; the "
+	    "environment wins):",
+	    api_options, API_NOPTIONS);
 }
 
 static int parse_net4(const char *s, struct net4 *out)
@@ -203,21 +202,21 @@ int config_load(struct api_config *c, const char *file, char *err, size_t errlen
 	c->port = (int)cfg_int(cfg, "PV_API_PORT");
 	c->threads = (int)cfg_int(cfg, "PV_API_THREADS");
 	c->db = (struct db_config){
-		.host = cfg_str(cfg, "PV_DB_HOST"),
-		.port = (int)cfg_int(cfg, "PV_DB_PORT"),
-		.socket = cfg_str(cfg, "PV_DB_SOCKET"),
-		.user = cfg_str(cfg, "PV_DB_USER"),
-		.password = cfg_str(cfg, "PV_DB_PASSWORD"),
-		.database = cfg_str(cfg, "PV_DB_NAME"),
-		.connect_timeout_ms = (int)cfg_int(cfg, "PV_DB_CONNECT_TIMEOUT_MS"),
-		.query_timeout_ms = (int)cfg_int(cfg, "PV_DB_QUERY_TIMEOUT_MS"),
+	    .host = cfg_str(cfg, "PV_DB_HOST"),
+	    .port = (int)cfg_int(cfg, "PV_DB_PORT"),
+	    .socket = cfg_str(cfg, "PV_DB_SOCKET"),
+	    .user = cfg_str(cfg, "PV_DB_USER"),
+	    .password = cfg_str(cfg, "PV_DB_PASSWORD"),
+	    .database = cfg_str(cfg, "PV_DB_NAME"),
+	    .connect_timeout_ms = (int)cfg_int(cfg, "PV_DB_CONNECT_TIMEOUT_MS"),
+	    .query_timeout_ms = (int)cfg_int(cfg, "PV_DB_QUERY_TIMEOUT_MS"),
 	};
 	c->redis = (struct redis_config){
-		.host = cfg_str(cfg, "PV_REDIS_HOST"),
-		.port = (int)cfg_int(cfg, "PV_REDIS_PORT"),
-		.password = cfg_str(cfg, "PV_REDIS_PASSWORD"),
-		.timeout_ms = (int)cfg_int(cfg, "PV_REDIS_TIMEOUT_MS"),
-		.prefix = cfg_str(cfg, "PV_REDIS_PREFIX"),
+	    .host = cfg_str(cfg, "PV_REDIS_HOST"),
+	    .port = (int)cfg_int(cfg, "PV_REDIS_PORT"),
+	    .password = cfg_str(cfg, "PV_REDIS_PASSWORD"),
+	    .timeout_ms = (int)cfg_int(cfg, "PV_REDIS_TIMEOUT_MS"),
+	    .prefix = cfg_str(cfg, "PV_REDIS_PREFIX"),
 	};
 	c->keys.secret = (const unsigned char *)cfg_str(cfg, "PV_JWT_SECRET");
 	c->keys.secret_len = strlen(cfg_str(cfg, "PV_JWT_SECRET"));
@@ -237,18 +236,19 @@ int config_load(struct api_config *c, const char *file, char *err, size_t errlen
 	c->public_base_url = cfg_str(cfg, "PV_PUBLIC_BASE_URL");
 	c->storefront_url = cfg_str(cfg, "PV_STOREFRONT_URL");
 	c->kakaopay = (struct kakaopay_config){
-		.base_url = cfg_str(cfg, "PV_KAKAOPAY_BASE_URL"),
-		.secret_key = cfg_str(cfg, "PV_KAKAOPAY_SECRET_KEY"),
-		.cid_secret = cfg_str(cfg, "PV_KAKAOPAY_CID_SECRET"),
-		.connect_timeout_ms = (long)cfg_int(cfg, "PV_KAKAOPAY_CONNECT_TIMEOUT_MS"),
-		.timeout_ms = (long)cfg_int(cfg, "PV_KAKAOPAY_TIMEOUT_MS"),
+	    .base_url = cfg_str(cfg, "PV_KAKAOPAY_BASE_URL"),
+	    .secret_key = cfg_str(cfg, "PV_KAKAOPAY_SECRET_KEY"),
+	    .cid_secret = cfg_str(cfg, "PV_KAKAOPAY_CID_SECRET"),
+	    .connect_timeout_ms = (long)cfg_int(cfg, "PV_KAKAOPAY_CONNECT_TIMEOUT_MS"),
+	    .timeout_ms = (long)cfg_int(cfg, "PV_KAKAOPAY_TIMEOUT_MS"),
 	};
 	c->cid_onetime = cfg_str(cfg, "PV_KAKAOPAY_CID_ONETIME");
 	c->cid_subscription = cfg_str(cfg, "PV_KAKAOPAY_CID_SUBSCRIPTION");
 	if (kakaopay_config_check(&c->kakaopay)) {
-		snprintf(err, errlen,
-			 "PV_KAKAOPAY_BASE_URL: expected an https:// URL (http:// only for a loopback "
-			 "host)");
+		snprintf(
+		    err, errlen,
+		    "PV_KAKAOPAY_BASE_URL: expected an https:// URL (http:// only for a loopback "
+		    "host)");
 		goto fail;
 	}
 	/* oauth2 (API.md §3.7) */
@@ -260,7 +260,8 @@ int config_load(struct api_config *c, const char *file, char *err, size_t errlen
 		     "PV_OAUTH_KAKAO_PROFILE_URL", "PV_OAUTH_KAKAO_SCOPE", "PV_OAUTH_KAKAO_PKCE"},
 		    {"PV_OAUTH_GOOGLE_CLIENT_ID", "PV_OAUTH_GOOGLE_CLIENT_SECRET",
 		     "PV_OAUTH_GOOGLE_AUTHORIZE_URL", "PV_OAUTH_GOOGLE_TOKEN_URL",
-		     "PV_OAUTH_GOOGLE_PROFILE_URL", "PV_OAUTH_GOOGLE_SCOPE", "PV_OAUTH_GOOGLE_PKCE"}};
+		     "PV_OAUTH_GOOGLE_PROFILE_URL", "PV_OAUTH_GOOGLE_SCOPE",
+		     "PV_OAUTH_GOOGLE_PKCE"}};
 		c->oauth[k] = (struct oauth_provider){
 		    .name = names[k],
 		    .kind = k == 0 ? OAUTH_KAKAO : OAUTH_GOOGLE,
@@ -278,14 +279,14 @@ int config_load(struct api_config *c, const char *file, char *err, size_t errlen
 
 	if (split_list(cfg_str(cfg, "PV_CORS_ALLOWED_ORIGINS"), add_origin, c)) {
 		snprintf(err, errlen, "PV_CORS_ALLOWED_ORIGINS: at most %d origins of < 256 chars",
-			 CONFIG_MAX_LIST);
+		         CONFIG_MAX_LIST);
 		goto fail;
 	}
 	for (size_t i = 0; i < c->ncors; i++) {
 		if (!strcmp(c->cors_origins[i], "*")) {
 			snprintf(err, errlen,
-				 "PV_CORS_ALLOWED_ORIGINS: \"*\" is not allowed with credentials; "
-				 "list the exact origins");
+			         "PV_CORS_ALLOWED_ORIGINS: \"*\" is not allowed with credentials; "
+			         "list the exact origins");
 			goto fail;
 		}
 	}

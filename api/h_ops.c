@@ -52,15 +52,15 @@ int h_ready(struct req *r)
 	int db_ok, redis_ok, n;
 
 	check_deps(r, &db_ok, &redis_ok);
-	n = snprintf(body, sizeof(body), "{\"status\":\"%s\",\"checks\":{\"db\":\"%s\",\"redis\":\"%s\"}}",
-		     db_ok && redis_ok ? "UP" : "DOWN", db_ok ? "UP" : "DOWN",
-		     redis_ok ? "UP" : "DOWN");
+	n = snprintf(
+	    body, sizeof(body), "{\"status\":\"%s\",\"checks\":{\"db\":\"%s\",\"redis\":\"%s\"}}",
+	    db_ok && redis_ok ? "UP" : "DOWN", db_ok ? "UP" : "DOWN", redis_ok ? "UP" : "DOWN");
 	return http_send_raw(r, db_ok && redis_ok ? 200 : 503, "application/json; charset=utf-8",
-			     body, (size_t)n);
+	                     body, (size_t)n);
 }
 
 static const char sql_outbox_pending[] =
-	"SELECT COUNT(*) FROM api_event WHERE status IN ('PENDING', 'SENDING')";
+    "SELECT COUNT(*) FROM api_event WHERE status IN ('PENDING', 'SENDING')";
 
 int h_metrics(struct req *r)
 {
@@ -77,7 +77,8 @@ int h_metrics(struct req *r)
 	}
 	rc = metrics_render(&b);
 	if (rc == 0)
-		rc = http_send_raw(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
+		rc = http_send_raw(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.data,
+		                   b.len);
 	buf_release(&b);
 	return rc;
 }
@@ -85,7 +86,7 @@ int h_metrics(struct req *r)
 int h_profile(struct req *r)
 {
 	return http_send_raw(r, 200, "text/plain; charset=utf-8", r->cfg->profile,
-			     strlen(r->cfg->profile));
+	                     strlen(r->cfg->profile));
 }
 
 static int send_asset(struct req *r, const char *name, const char *type)

@@ -49,7 +49,7 @@ struct field_spec {
  * field: a wrong JSON type, or the first failing rule. Absent optional fields stay NULL.
  */
 static void read_fields(const struct req *r, const struct field_spec *spec, size_t n,
-			const char **values, struct field_errors *fe)
+                        const char **values, struct field_errors *fe)
 {
 	for (size_t i = 0; i < n; i++) {
 		const char *v = NULL;
@@ -64,7 +64,7 @@ static void read_fields(const struct req *r, const struct field_spec *spec, size
 		reason = spec[i].rule(rc == JSON_PRESENT ? v : NULL);
 		if (reason) {
 			field_errors_add(fe, E_VALIDATION_FAILED, spec[i].key,
-					 rc == JSON_PRESENT && !spec[i].secret ? v : "", reason);
+			                 rc == JSON_PRESENT && !spec[i].secret ? v : "", reason);
 			continue;
 		}
 		values[i] = v;
@@ -93,13 +93,13 @@ static cJSON *user_json(const struct user *u)
 int h_user_signup(struct req *r)
 {
 	static const struct field_spec spec[] = {
-		{"email", user_rule_email, 1, 0},
-		{"password", rule_password_signup, 1, 1},
-		{"displayName", user_rule_display_name, 1, 0},
-		{"city", user_rule_city, 1, 0},
-		{"detailAddress", user_rule_detail_address, 1, 0},
-		{"realName", user_rule_real_name, 1, 0},
-		{"phone", user_rule_phone, 0, 0},
+	    {"email", user_rule_email, 1, 0},
+	    {"password", rule_password_signup, 1, 1},
+	    {"displayName", user_rule_display_name, 1, 0},
+	    {"city", user_rule_city, 1, 0},
+	    {"detailAddress", user_rule_detail_address, 1, 0},
+	    {"realName", user_rule_real_name, 1, 0},
+	    {"phone", user_rule_phone, 0, 0},
 	};
 	const char *v[7];
 	struct field_errors fe = {0};
@@ -114,12 +114,12 @@ int h_user_signup(struct req *r)
 	if (rc)
 		return http_send_error(r, rc, NULL);
 	struct user_fields f = {.email = v[0],
-				.password_hash = hash,
-				.display_name = v[2],
-				.city = v[3],
-				.detail_address = v[4],
-				.real_name = v[5],
-				.phone = v[6]};
+	                        .password_hash = hash,
+	                        .display_name = v[2],
+	                        .city = v[3],
+	                        .detail_address = v[4],
+	                        .real_name = v[5],
+	                        .phone = v[6]};
 	rc = store_user_create(r->w->db, &f, (int64_t)clock_now(), &created);
 	crypto_wipe(hash, sizeof(hash));
 	if (rc)
@@ -147,8 +147,8 @@ static void make_dummy_hash(void)
 int h_user_login(struct req *r)
 {
 	static const struct field_spec spec[] = {
-		{"username", NULL, 1, 0},
-		{"password", NULL, 1, 1},
+	    {"username", NULL, 1, 0},
+	    {"password", NULL, 1, 1},
 	};
 	const char *v[2] = {NULL, NULL};
 	struct field_errors fe = {0};
@@ -163,7 +163,8 @@ int h_user_login(struct req *r)
 			continue;
 		if (rc == JSON_ABSENT || json_is_blank(v[i])) {
 			field_errors_add(&fe, E_VALIDATION_FAILED, spec[i].key,
-					 rc == JSON_PRESENT && !spec[i].secret ? v[i] : "", R_BLANK);
+			                 rc == JSON_PRESENT && !spec[i].secret ? v[i] : "",
+			                 R_BLANK);
 			v[i] = NULL;
 		}
 	}
@@ -261,8 +262,7 @@ int h_user_logout(struct req *r)
 		struct token_claims c;
 		if (token_verify(&r->cfg->keys, refresh, TOKEN_REFRESH, now, &c) == 0 &&
 		    c.uid == r->auth.uid && strcmp(c.fam, r->auth.fam) != 0)
-			rc = tokstore_family_revoke(r->w->redis, c.fam,
-						    (int)r->cfg->refresh_ttl_s);
+			rc = tokstore_family_revoke(r->w->redis, c.fam, (int)r->cfg->refresh_ttl_s);
 	}
 	if (rc)
 		return http_send_error(r, rc, NULL);
@@ -311,12 +311,12 @@ int h_user_get(struct req *r)
 int h_user_patch(struct req *r)
 {
 	static const struct field_spec spec[] = {
-		{"password", rule_password_patch, 0, 1},
-		{"displayName", user_rule_display_name, 0, 0},
-		{"city", user_rule_city, 0, 0},
-		{"detailAddress", user_rule_detail_address, 0, 0},
-		{"realName", user_rule_real_name, 0, 0},
-		{"phone", user_rule_phone, 0, 0},
+	    {"password", rule_password_patch, 0, 1},
+	    {"displayName", user_rule_display_name, 0, 0},
+	    {"city", user_rule_city, 0, 0},
+	    {"detailAddress", user_rule_detail_address, 0, 0},
+	    {"realName", user_rule_real_name, 0, 0},
+	    {"phone", user_rule_phone, 0, 0},
 	};
 	const char *v[6];
 	struct field_errors fe = {0};
@@ -338,11 +338,11 @@ int h_user_patch(struct req *r)
 			return http_send_error(r, rc, NULL);
 	}
 	struct user_fields f = {.password_hash = v[0] ? hash : NULL,
-				.display_name = v[1],
-				.city = v[2],
-				.detail_address = v[3],
-				.real_name = v[4],
-				.phone = v[5]};
+	                        .display_name = v[1],
+	                        .city = v[2],
+	                        .detail_address = v[3],
+	                        .real_name = v[4],
+	                        .phone = v[5]};
 	rc = store_user_update(r->w->db, id, &f, (int64_t)clock_now());
 	crypto_wipe(hash, sizeof(hash));
 	if (rc == 0)

@@ -21,7 +21,7 @@
 #include "common/banned.h"
 
 #define CORS_EXPOSE                                                                                \
-	"Authorization, Refresh, userId, OAuth-Link-Token, X-Request-ID, Idempotent-Replayed, "     \
+	"Authorization, Refresh, userId, OAuth-Link-Token, X-Request-ID, Idempotent-Replayed, "    \
 	"Retry-After"
 
 static int valid_request_id(const char *s)
@@ -58,7 +58,7 @@ static char *url_decode(const char *s, size_t n)
 		if (s[i] == '+') {
 			*o++ = ' ';
 		} else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-			   hexval(s[i + 2]) >= 0) {
+		           hexval(s[i + 2]) >= 0) {
 			*o++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
 			i += 2;
 		} else {
@@ -96,7 +96,7 @@ static void parse_query(struct req *r)
 }
 
 void req_init(struct req *r, struct mg_connection *conn, struct worker *w,
-	      const struct api_config *cfg)
+              const struct api_config *cfg)
 {
 	const char *rid;
 
@@ -122,7 +122,7 @@ void req_init(struct req *r, struct mg_connection *conn, struct worker *w,
 		snprintf(r->request_id, sizeof(r->request_id), "%s", rid);
 	} else if (crypto_uuid4(r->request_id) != 0) {
 		snprintf(r->request_id, sizeof(r->request_id), "req-%lld",
-			 (long long)clock_now_ms());
+		         (long long)clock_now_ms());
 	}
 	log_set_request_id(r->request_id);
 	parse_query(r);
@@ -220,8 +220,7 @@ int req_parse_json(struct req *r)
 	return json_parse_object(r->body, r->body_len, r->cfg->json_max_depth, &r->json);
 }
 
-int req_path_id(struct req *r, size_t idx, const char *name, struct field_errors *fe,
-		int64_t *out)
+int req_path_id(struct req *r, size_t idx, const char *name, struct field_errors *fe, int64_t *out)
 {
 	const char *s = idx < r->nparams ? r->params[idx] : NULL;
 	const char *p = s;
@@ -247,7 +246,7 @@ int req_path_id(struct req *r, size_t idx, const char *name, struct field_errors
 	return 0;
 bad:
 	field_errors_add(fe, E_INVALID_PARAMETER_TYPE, name, s ? s : "",
-			 "잘못된 파라미터 타입입니다.");
+	                 "잘못된 파라미터 타입입니다.");
 	return -E_INVALID_PARAMETER_TYPE;
 }
 
@@ -273,7 +272,7 @@ static int parse_int64(const char *s, int64_t *out)
 }
 
 int req_query_int64(struct req *r, const char *name, bool required, struct field_errors *fe,
-		    int64_t *out)
+                    int64_t *out)
 {
 	const char *v = req_query(r, name);
 	int64_t x;
@@ -285,7 +284,8 @@ int req_query_int64(struct req *r, const char *name, bool required, struct field
 		return -E_VALIDATION_FAILED;
 	}
 	if (parse_int64(v, &x)) {
-		field_errors_add(fe, E_INVALID_PARAMETER_TYPE, name, v, "잘못된 파라미터 타입입니다.");
+		field_errors_add(fe, E_INVALID_PARAMETER_TYPE, name, v,
+		                 "잘못된 파라미터 타입입니다.");
 		return -E_INVALID_PARAMETER_TYPE;
 	}
 	*out = x;
@@ -293,7 +293,7 @@ int req_query_int64(struct req *r, const char *name, bool required, struct field
 }
 
 int req_query_int(struct req *r, const char *name, bool required, struct field_errors *fe,
-		  int32_t *out)
+                  int32_t *out)
 {
 	int64_t x = 0;
 	int rc = req_query_int64(r, name, required, fe, &x);
@@ -302,7 +302,7 @@ int req_query_int(struct req *r, const char *name, bool required, struct field_e
 		return rc;
 	if (x < INT32_MIN || x > INT32_MAX) {
 		field_errors_add(fe, E_INVALID_PARAMETER_TYPE, name, req_query(r, name),
-				 "잘못된 파라미터 타입입니다.");
+		                 "잘못된 파라미터 타입입니다.");
 		return -E_INVALID_PARAMETER_TYPE;
 	}
 	*out = (int32_t)x;
@@ -335,17 +335,16 @@ static void add_cors(struct req *r)
 	mg_response_header_add(r->conn, "Access-Control-Expose-Headers", CORS_EXPOSE, -1);
 	if (!strcmp(r->method, "OPTIONS")) {
 		mg_response_header_add(r->conn, "Access-Control-Allow-Methods",
-				       "GET, POST, PATCH, DELETE, OPTIONS", -1);
+		                       "GET, POST, PATCH, DELETE, OPTIONS", -1);
 		mg_response_header_add(r->conn, "Access-Control-Allow-Headers",
-				       "Authorization, Refresh, Content-Type, Idempotency-Key, "
-				       "X-Request-ID",
-				       -1);
+		                       "Authorization, Refresh, Content-Type, Idempotency-Key, "
+		                       "X-Request-ID",
+		                       -1);
 		mg_response_header_add(r->conn, "Access-Control-Max-Age", "600", -1);
 	}
 }
 
-int http_send_raw(struct req *r, int status, const char *content_type, const void *body,
-		  size_t len)
+int http_send_raw(struct req *r, int status, const char *content_type, const void *body, size_t len)
 {
 	char clen[32];
 
@@ -377,7 +376,7 @@ static int send_json(struct req *r, int status, cJSON *root)
 
 	if (!root)
 		return http_send_raw(r, 500, "application/json; charset=utf-8",
-				     "{\"status\":500,\"code\":\"INTERNAL_ERROR\"}", 38);
+		                     "{\"status\":500,\"code\":\"INTERNAL_ERROR\"}", 38);
 	rc = json_print_to(root, &b);
 	cJSON_Delete(root);
 	if (rc) {
@@ -440,7 +439,7 @@ int http_send_error(struct req *r, int rc, const struct field_errors *fe)
 		if (rc == -E_UNAUTHORIZED || rc == E_UNAUTHORIZED)
 			presented = 0;
 		http_add_header(r, "WWW-Authenticate",
-				presented ? "Bearer error=\"invalid_token\"" : "Bearer");
+		                presented ? "Bearer error=\"invalid_token\"" : "Bearer");
 	}
 	json_add_int(root, "status", status);
 	cJSON_AddStringToObject(root, "code", code);

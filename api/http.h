@@ -25,8 +25,8 @@ struct worker;
 struct route;
 struct api_config;
 
-#define REQ_MAX_PARAMS 4
-#define REQ_MAX_QUERY 32
+#define REQ_MAX_PARAMS        4
+#define REQ_MAX_QUERY         32
 #define REQ_MAX_EXTRA_HEADERS 12
 
 struct principal {
@@ -73,12 +73,12 @@ struct req {
 
 	int status; /* sent status, 0 until sent */
 	size_t bytes_sent;
-	int error_rc; /* for the access log */
+	int error_rc;       /* for the access log */
 	char *scratch_path; /* copy of path params storage */
 };
 
 void req_init(struct req *r, struct mg_connection *conn, struct worker *w,
-	      const struct api_config *cfg);
+              const struct api_config *cfg);
 void req_release(struct req *r);
 
 /* Header lookup, case-insensitive; NULL when absent. */
@@ -93,9 +93,9 @@ const char *req_query(const struct req *r, const char *name);
  * for req_query_int). An empty value counts as absent.
  */
 int req_query_int64(struct req *r, const char *name, bool required, struct field_errors *fe,
-		    int64_t *out);
+                    int64_t *out);
 int req_query_int(struct req *r, const char *name, bool required, struct field_errors *fe,
-		  int32_t *out);
+                  int32_t *out);
 
 /* Reads the body under the configured cap: 0, -E_PAYLOAD_TOO_LARGE or -E_MALFORMED_REQUEST. */
 int req_read_body(struct req *r);
@@ -107,8 +107,7 @@ int req_parse_json(struct req *r);
  * integer <= 0 (matches nothing: the caller answers its 404); -E_INVALID_PARAMETER_TYPE
  * after recording the field error when it is not a decimal integer.
  */
-int req_path_id(struct req *r, size_t idx, const char *name, struct field_errors *fe,
-		int64_t *out);
+int req_path_id(struct req *r, size_t idx, const char *name, struct field_errors *fe, int64_t *out);
 
 /* Adds a response header for the coming response (value copied). */
 int http_add_header(struct req *r, const char *name, const char *value);
@@ -122,6 +121,6 @@ int http_send_error(struct req *r, int rc, const struct field_errors *fe);
 int http_send_field_errors(struct req *r, const struct field_errors *fe);
 int http_send_empty(struct req *r, int status); /* 204 and friends */
 int http_send_raw(struct req *r, int status, const char *content_type, const void *body,
-		  size_t len);
+                  size_t len);
 
 #endif

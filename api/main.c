@@ -75,13 +75,13 @@ static int begin_request(struct mg_connection *conn)
 static int http_error(struct mg_connection *conn, int status, const char *msg)
 {
 	char body[256];
-	int rc = status == 404 ? -E_NOT_FOUND
-		 : status == 405 ? -E_METHOD_NOT_ALLOWED
-		 : status >= 500 ? -E_INTERNAL_ERROR
-				  : -E_MALFORMED_REQUEST;
+	int rc = status == 404   ? -E_NOT_FOUND
+	         : status == 405 ? -E_METHOD_NOT_ALLOWED
+	         : status >= 500 ? -E_INTERNAL_ERROR
+	                         : -E_MALFORMED_REQUEST;
 	int st = err_http_status(rc);
-	int n = snprintf(body, sizeof(body), "{\"status\":%d,\"code\":\"%s\",\"message\":\"%s\"}", st,
-			 err_code(rc), err_message(rc));
+	int n = snprintf(body, sizeof(body), "{\"status\":%d,\"code\":\"%s\",\"message\":\"%s\"}",
+	                 st, err_code(rc), err_message(rc));
 	(void)msg;
 	mg_response_header_start(conn, st);
 	mg_response_header_add(conn, "Content-Type", "application/json; charset=utf-8", -1);
@@ -104,20 +104,20 @@ static int log_message(const struct mg_connection *conn, const char *message)
 static void declare_metrics(void)
 {
 	metrics_declare("http_requests_total", METRIC_COUNTER, "HTTP requests by route and status",
-			NULL, 0);
+	                NULL, 0);
 	metrics_declare("http_request_duration_seconds", METRIC_HISTOGRAM,
-			"HTTP request latency by route", metrics_latency_buckets,
-			metrics_latency_nbuckets);
+	                "HTTP request latency by route", metrics_latency_buckets,
+	                metrics_latency_nbuckets);
 	metrics_declare("payment_gateway_requests_total", METRIC_COUNTER,
-			"Kakao Pay calls by operation and outcome", NULL, 0);
+	                "Kakao Pay calls by operation and outcome", NULL, 0);
 	metrics_declare("payment_gateway_request_duration_seconds", METRIC_HISTOGRAM,
-			"Kakao Pay call latency by operation", metrics_latency_buckets,
-			metrics_latency_nbuckets);
+	                "Kakao Pay call latency by operation", metrics_latency_buckets,
+	                metrics_latency_nbuckets);
 	metrics_declare("login_failures_total", METRIC_COUNTER, "Failed logins (BAD_CREDENTIALS)",
-			NULL, 0);
+	                NULL, 0);
 	metrics_set("login_failures_total", "", 0); /* present from the start */
 	metrics_declare("outbox_pending", METRIC_GAUGE, "Outbox events waiting for delivery", NULL,
-			0);
+	                0);
 	metrics_declare("db_up", METRIC_GAUGE, "1 when MariaDB answered the last check", NULL, 0);
 	metrics_declare("redis_up", METRIC_GAUGE, "1 when Redis answered the last check", NULL, 0);
 }
@@ -142,7 +142,7 @@ static int schema_step(int do_migrate)
 	}
 	if (rc) {
 		log_error("cannot reach MariaDB", "host:s", config.db.host, "port:i",
-			  (long long)config.db.port, "error:s", db_last_error(db));
+		          (long long)config.db.port, "error:s", db_last_error(db));
 		status = 1;
 		goto out;
 	}
@@ -155,7 +155,7 @@ static int schema_step(int do_migrate)
 		}
 		migrate_status(db, &current, &latest);
 		log_info("schema migrated", "applied:i", (long long)applied, "version:i",
-			 (long long)current);
+		         (long long)current);
 		status = 0;
 		goto out;
 	}
@@ -165,16 +165,16 @@ static int schema_step(int do_migrate)
 		status = 1;
 	} else if (current < latest) {
 		log_error("the database schema is older than this binary: run "
-			  "`pillivery-api --migrate` first",
-			  "schema:i", (long long)current, "expected:i", (long long)latest);
+		          "`pillivery-api --migrate` first",
+		          "schema:i", (long long)current, "expected:i", (long long)latest);
 		fprintf(stderr,
-			"pillivery-api: database schema version %d is older than %d; run "
-			"`pillivery-api --migrate` (with the same PV_* settings) first\n",
-			current, latest);
+		        "pillivery-api: database schema version %d is older than %d; run "
+		        "`pillivery-api --migrate` (with the same PV_* settings) first\n",
+		        current, latest);
 		status = 1;
 	} else if (current > latest) {
 		log_warn("the database schema is newer than this binary", "schema:i",
-			 (long long)current, "expected:i", (long long)latest);
+		         (long long)current, "expected:i", (long long)latest);
 	}
 out:
 	db_free(db);
@@ -200,7 +200,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--migrate")) {
 			do_migrate = 1;
 		} else {
-			fprintf(stderr, "pillivery-api: unknown argument %s (see --help)\n", argv[i]);
+			fprintf(stderr, "pillivery-api: unknown argument %s (see --help)\n",
+			        argv[i]);
 			return 2;
 		}
 	}
@@ -210,7 +211,7 @@ int main(int argc, char **argv)
 	}
 	if (log_level_parse(cfg_str(config.cfg, "PV_LOG_LEVEL"), &level)) {
 		fprintf(stderr, "pillivery-api: configuration error: PV_LOG_LEVEL: expected debug, "
-				"info, warn or error\n");
+		                "info, warn or error\n");
 		config_release(&config);
 		return 2;
 	}
@@ -227,7 +228,7 @@ int main(int argc, char **argv)
 	{
 		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 		int slots = config.hash_concurrency > 0 ? config.hash_concurrency
-							: (int)(ncpu > 0 ? ncpu : 2);
+		                                        : (int)(ncpu > 0 ? ncpu : 2);
 		crypto_set_hash_concurrency((unsigned)slots);
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -250,15 +251,23 @@ int main(int argc, char **argv)
 		snprintf(threads, sizeof(threads), "%d", config.threads);
 		snprintf(reqsize, sizeof(reqsize), "%zu", config.max_header);
 		snprintf(timeout, sizeof(timeout), "%d", config.idle_timeout_ms);
-		const char *options[] = {"listening_ports", ports,
-					 "num_threads", threads,
-					 "max_request_size", reqsize,
-					 "request_timeout_ms", timeout,
-					 "keep_alive_timeout_ms", timeout,
-					 "enable_keep_alive", "yes",
-					 "tcp_nodelay", "1",
-					 "decode_url", "no",
-					 NULL};
+		const char *options[] = {"listening_ports",
+		                         ports,
+		                         "num_threads",
+		                         threads,
+		                         "max_request_size",
+		                         reqsize,
+		                         "request_timeout_ms",
+		                         timeout,
+		                         "keep_alive_timeout_ms",
+		                         timeout,
+		                         "enable_keep_alive",
+		                         "yes",
+		                         "tcp_nodelay",
+		                         "1",
+		                         "decode_url",
+		                         "no",
+		                         NULL};
 		struct mg_callbacks cb;
 		memset(&cb, 0, sizeof(cb));
 		cb.begin_request = begin_request;
@@ -270,13 +279,14 @@ int main(int argc, char **argv)
 	}
 	if (!ctx) {
 		log_error("cannot start the HTTP server", "listen:s", config.bind, "port:i",
-			  (long long)config.port);
-		fprintf(stderr, "pillivery-api: cannot listen on %s:%d\n", config.bind, config.port);
+		          (long long)config.port);
+		fprintf(stderr, "pillivery-api: cannot listen on %s:%d\n", config.bind,
+		        config.port);
 		status = 1;
 		goto out_lib;
 	}
-	log_info("listening", "bind:s", config.bind, "port:i", (long long)config.port,
-		 "threads:i", (long long)config.threads, "profile:s", config.profile);
+	log_info("listening", "bind:s", config.bind, "port:i", (long long)config.port, "threads:i",
+	         (long long)config.threads, "profile:s", config.profile);
 	if (views_start(&config))
 		log_error("cannot start the item views flusher; views are counted in Redis only");
 	while (!stop_requested) {

@@ -9,12 +9,11 @@
 #include "core/rules.h"
 #include "common/banned.h"
 
-static const char *const item_sorts[] = {"SALES", "PRICE_H", "PRICE_L", "DISCOUNT_RATE_H",
-					 "DISCOUNT_RATE_L", "REVIEW_COUNT", NULL};
+static const char *const item_sorts[] = {
+    "SALES", "PRICE_H", "PRICE_L", "DISCOUNT_RATE_H", "DISCOUNT_RATE_L", "REVIEW_COUNT", NULL};
 static const char *const review_sorts[] = {"NEWEST", "OLDEST", "STAR_H", "STAR_L", NULL};
 
-int paging_parse(struct req *r, enum paging_kind kind, struct field_errors *fe,
-		 struct paging *out)
+int paging_parse(struct req *r, enum paging_kind kind, struct field_errors *fe, struct paging *out)
 {
 	int64_t page = 1, size = 8;
 	int64_t min_size = kind == PAGING_ORDERS ? 7 : 8;
@@ -37,7 +36,7 @@ int paging_parse(struct req *r, enum paging_kind kind, struct field_errors *fe,
 					found = i;
 			if (found < 0) {
 				field_errors_add(fe, E_INVALID_PARAMETER_TYPE, "sort", sort,
-						 REASON_TYPE);
+				                 REASON_TYPE);
 				ok = 0;
 			} else {
 				out->sort = found;

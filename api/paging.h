@@ -20,8 +20,14 @@ struct field_errors;
 
 enum paging_kind { PAGING_ITEMS, PAGING_REVIEWS, PAGING_ORDERS };
 
-enum item_sort { SORT_SALES, SORT_PRICE_H, SORT_PRICE_L, SORT_DISCOUNT_RATE_H,
-		 SORT_DISCOUNT_RATE_L, SORT_REVIEW_COUNT };
+enum item_sort {
+	SORT_SALES,
+	SORT_PRICE_H,
+	SORT_PRICE_L,
+	SORT_DISCOUNT_RATE_H,
+	SORT_DISCOUNT_RATE_L,
+	SORT_REVIEW_COUNT
+};
 enum review_sort { SORT_NEWEST, SORT_OLDEST, SORT_STAR_H, SORT_STAR_L };
 enum order_sort { SORT_DESC, SORT_ASC };
 
@@ -33,7 +39,6 @@ struct paging {
 };
 
 /* Records field errors into fe (and returns < 0) for bad page/size/sort. */
-int paging_parse(struct req *r, enum paging_kind kind, struct field_errors *fe,
-		 struct paging *out);
+int paging_parse(struct req *r, enum paging_kind kind, struct field_errors *fe, struct paging *out);
 
 #endif

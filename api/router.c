@@ -23,68 +23,67 @@
 #include "common/banned.h"
 
 const struct route api_routes[] = {
-	/* operations (§10) */
-	{"GET", "/health", h_health, AUTH_PUBLIC, 0},
-	{"GET", "/ready", h_ready, AUTH_PUBLIC, 0},
-	{"GET", "/metrics", h_metrics, AUTH_PUBLIC, 0},
-	{"GET", "/profile", h_profile, AUTH_PUBLIC, 0},
-	{"GET", "/openapi.json", h_openapi, AUTH_PUBLIC, 0},
-	{"GET", "/docs", h_docs, AUTH_PUBLIC, 0},
-	/* users and authentication (§3) */
-	{"POST", "/api/users", h_user_signup, AUTH_PUBLIC, ROUTE_BODY},
-	{"POST", "/api/users/auth", h_user_login, AUTH_PUBLIC, ROUTE_BODY},
-	{"POST", "/api/users/refresh", h_user_refresh, AUTH_PUBLIC, 0},
-	{"POST", "/api/users/logout", h_user_logout, AUTH_USER, 0},
-	{"GET", "/api/users/{userId}", h_user_get, AUTH_USER, 0},
-	{"PATCH", "/api/users/{userId}", h_user_patch, AUTH_USER, ROUTE_BODY},
-	{"DELETE", "/api/users/{userId}", h_user_delete, AUTH_USER, 0},
-	/* items (§4) */
-	{"GET", "/api/items/main", h_items_main, AUTH_PUBLIC, 0},
-	{"GET", "/api/items/search", h_items_search, AUTH_PUBLIC, 0},
-	{"GET", "/api/items/on-sale", h_items_on_sale, AUTH_PUBLIC, 0},
-	{"GET", "/api/items/categories", h_items_categories, AUTH_PUBLIC, 0},
-	{"GET", "/api/items/brands", h_items_brands, AUTH_PUBLIC, 0},
-	{"GET", "/api/items/{itemId}", h_item_get, AUTH_PUBLIC, 0},
-	/* carts (§5) */
-	{"GET", "/api/carts/normal/{cartId}", h_cart_normal_get, AUTH_USER, 0},
-	{"POST", "/api/carts/normal/{cartId}", h_cart_normal_add, AUTH_USER, 0},
-	{"DELETE", "/api/carts/normal/{cartId}", h_cart_normal_remove, AUTH_USER, 0},
-	{"PATCH", "/api/carts/normal/{cartId}", h_cart_normal_quantity, AUTH_USER, 0},
-	{"GET", "/api/carts/subscription/{cartId}", h_cart_sub_get, AUTH_USER, 0},
-	{"POST", "/api/carts/subscription/{cartId}", h_cart_sub_add, AUTH_USER, ROUTE_BODY},
-	{"DELETE", "/api/carts/subscription/{cartId}", h_cart_sub_remove, AUTH_USER, 0},
-	{"PATCH", "/api/carts/subscription/{cartId}/quantity", h_cart_sub_quantity, AUTH_USER, 0},
-	{"PATCH", "/api/carts/subscription/{cartId}/period", h_cart_sub_period, AUTH_USER, 0},
-	/* orders (§6) */
-	{"POST", "/api/orders", h_order_create, AUTH_USER, ROUTE_BODY},
-	{"GET", "/api/orders", h_orders_list, AUTH_USER, 0},
-	{"GET", "/api/orders/subscriptions", h_orders_subscriptions, AUTH_USER, 0},
-	{"GET", "/api/orders/{orderId}", h_order_get, AUTH_USER, 0},
-	{"PATCH", "/api/orders/subscriptions/{orderId}", h_order_subscription_quantity, AUTH_USER,
-	 0},
-	/* reviews (§9) */
-	{"POST", "/api/reviews", h_review_create, AUTH_USER, ROUTE_BODY},
-	{"PATCH", "/api/reviews", h_review_update, AUTH_USER, ROUTE_BODY},
-	{"DELETE", "/api/reviews", h_review_delete, AUTH_USER, ROUTE_BODY},
-	{"GET", "/api/reviews/{reviewId}", h_review_get, AUTH_PUBLIC, 0},
-	{"GET", "/api/reviews/items/{itemId}", h_reviews_by_item, AUTH_PUBLIC, 0},
-	{"GET", "/api/reviews/users/{userId}", h_reviews_by_user, AUTH_PUBLIC, 0},
-	/* payments (§7): entries below this line */
-	{"POST", "/api/payments/{orderId}", h_payment_ready, AUTH_USER, 0},
-	{"GET", "/api/payments/approve/{orderId}", h_payment_approve, AUTH_PUBLIC, 0},
-	{"GET", "/api/payments/cancel/{orderId}/{paymentKey}", h_payment_cancel, AUTH_PUBLIC, 0},
-	{"GET", "/api/payments/fail/{orderId}/{paymentKey}", h_payment_fail, AUTH_PUBLIC, 0},
-	{"GET", "/api/payments/lookup/{orderId}", h_payment_lookup, AUTH_USER, 0},
-	{"POST", "/api/payments/refund/{orderId}", h_payment_refund, AUTH_USER, ROUTE_BODY},
-	{"POST", "/api/payments/subscriptions/cancel/{subscriptionOrderId}",
-	 h_payment_subscription_cancel, AUTH_USER, 0},
-	/* subscriptions (§8) */
-	{"DELETE", "/api/subscriptions", h_subscription_cancel, AUTH_USER, 0},
-	/* oauth2 (§3.7): entries below this line */
-	{"GET", "/oauth2/authorization/{provider}", h_oauth_authorize, AUTH_PUBLIC, 0},
-	{"GET", "/login/oauth2/code/{provider}", h_oauth_callback, AUTH_PUBLIC, 0},
-	{"POST", "/api/users/more-info", h_user_more_info, AUTH_PUBLIC, ROUTE_BODY},
-	{"POST", "/api/users/oauth2/link", h_user_oauth_link, AUTH_PUBLIC, ROUTE_BODY},
+    /* operations (§10) */
+    {"GET", "/health", h_health, AUTH_PUBLIC, 0},
+    {"GET", "/ready", h_ready, AUTH_PUBLIC, 0},
+    {"GET", "/metrics", h_metrics, AUTH_PUBLIC, 0},
+    {"GET", "/profile", h_profile, AUTH_PUBLIC, 0},
+    {"GET", "/openapi.json", h_openapi, AUTH_PUBLIC, 0},
+    {"GET", "/docs", h_docs, AUTH_PUBLIC, 0},
+    /* users and authentication (§3) */
+    {"POST", "/api/users", h_user_signup, AUTH_PUBLIC, ROUTE_BODY},
+    {"POST", "/api/users/auth", h_user_login, AUTH_PUBLIC, ROUTE_BODY},
+    {"POST", "/api/users/refresh", h_user_refresh, AUTH_PUBLIC, 0},
+    {"POST", "/api/users/logout", h_user_logout, AUTH_USER, 0},
+    {"GET", "/api/users/{userId}", h_user_get, AUTH_USER, 0},
+    {"PATCH", "/api/users/{userId}", h_user_patch, AUTH_USER, ROUTE_BODY},
+    {"DELETE", "/api/users/{userId}", h_user_delete, AUTH_USER, 0},
+    /* items (§4) */
+    {"GET", "/api/items/main", h_items_main, AUTH_PUBLIC, 0},
+    {"GET", "/api/items/search", h_items_search, AUTH_PUBLIC, 0},
+    {"GET", "/api/items/on-sale", h_items_on_sale, AUTH_PUBLIC, 0},
+    {"GET", "/api/items/categories", h_items_categories, AUTH_PUBLIC, 0},
+    {"GET", "/api/items/brands", h_items_brands, AUTH_PUBLIC, 0},
+    {"GET", "/api/items/{itemId}", h_item_get, AUTH_PUBLIC, 0},
+    /* carts (§5) */
+    {"GET", "/api/carts/normal/{cartId}", h_cart_normal_get, AUTH_USER, 0},
+    {"POST", "/api/carts/normal/{cartId}", h_cart_normal_add, AUTH_USER, 0},
+    {"DELETE", "/api/carts/normal/{cartId}", h_cart_normal_remove, AUTH_USER, 0},
+    {"PATCH", "/api/carts/normal/{cartId}", h_cart_normal_quantity, AUTH_USER, 0},
+    {"GET", "/api/carts/subscription/{cartId}", h_cart_sub_get, AUTH_USER, 0},
+    {"POST", "/api/carts/subscription/{cartId}", h_cart_sub_add, AUTH_USER, ROUTE_BODY},
+    {"DELETE", "/api/carts/subscription/{cartId}", h_cart_sub_remove, AUTH_USER, 0},
+    {"PATCH", "/api/carts/subscription/{cartId}/quantity", h_cart_sub_quantity, AUTH_USER, 0},
+    {"PATCH", "/api/carts/subscription/{cartId}/period", h_cart_sub_period, AUTH_USER, 0},
+    /* orders (§6) */
+    {"POST", "/api/orders", h_order_create, AUTH_USER, ROUTE_BODY},
+    {"GET", "/api/orders", h_orders_list, AUTH_USER, 0},
+    {"GET", "/api/orders/subscriptions", h_orders_subscriptions, AUTH_USER, 0},
+    {"GET", "/api/orders/{orderId}", h_order_get, AUTH_USER, 0},
+    {"PATCH", "/api/orders/subscriptions/{orderId}", h_order_subscription_quantity, AUTH_USER, 0},
+    /* reviews (§9) */
+    {"POST", "/api/reviews", h_review_create, AUTH_USER, ROUTE_BODY},
+    {"PATCH", "/api/reviews", h_review_update, AUTH_USER, ROUTE_BODY},
+    {"DELETE", "/api/reviews", h_review_delete, AUTH_USER, ROUTE_BODY},
+    {"GET", "/api/reviews/{reviewId}", h_review_get, AUTH_PUBLIC, 0},
+    {"GET", "/api/reviews/items/{itemId}", h_reviews_by_item, AUTH_PUBLIC, 0},
+    {"GET", "/api/reviews/users/{userId}", h_reviews_by_user, AUTH_PUBLIC, 0},
+    /* payments (§7): entries below this line */
+    {"POST", "/api/payments/{orderId}", h_payment_ready, AUTH_USER, 0},
+    {"GET", "/api/payments/approve/{orderId}", h_payment_approve, AUTH_PUBLIC, 0},
+    {"GET", "/api/payments/cancel/{orderId}/{paymentKey}", h_payment_cancel, AUTH_PUBLIC, 0},
+    {"GET", "/api/payments/fail/{orderId}/{paymentKey}", h_payment_fail, AUTH_PUBLIC, 0},
+    {"GET", "/api/payments/lookup/{orderId}", h_payment_lookup, AUTH_USER, 0},
+    {"POST", "/api/payments/refund/{orderId}", h_payment_refund, AUTH_USER, ROUTE_BODY},
+    {"POST", "/api/payments/subscriptions/cancel/{subscriptionOrderId}",
+     h_payment_subscription_cancel, AUTH_USER, 0},
+    /* subscriptions (§8) */
+    {"DELETE", "/api/subscriptions", h_subscription_cancel, AUTH_USER, 0},
+    /* oauth2 (§3.7): entries below this line */
+    {"GET", "/oauth2/authorization/{provider}", h_oauth_authorize, AUTH_PUBLIC, 0},
+    {"GET", "/login/oauth2/code/{provider}", h_oauth_callback, AUTH_PUBLIC, 0},
+    {"POST", "/api/users/more-info", h_user_more_info, AUTH_PUBLIC, ROUTE_BODY},
+    {"POST", "/api/users/oauth2/link", h_user_oauth_link, AUTH_PUBLIC, ROUTE_BODY},
 };
 
 const unsigned api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
@@ -95,7 +94,7 @@ const unsigned api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
  * -1 when the pattern does not match.
  */
 static int match(const char *pattern, const char *path, char *storage, size_t cap,
-		 const char **params, size_t *nparams)
+                 const char **params, size_t *nparams)
 {
 	size_t len = strlen(path), np = 0;
 	char *ends[REQ_MAX_PARAMS];
@@ -151,17 +150,17 @@ static void observe(struct req *r)
 	secs = ((double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6 - r->started_ms) / 1000.0;
 
 	snprintf(labels, sizeof(labels), "method=\"%s\",route=\"%s\",status=\"%d\"",
-		 r->route ? r->route->method : "OTHER", route, r->status);
+	         r->route ? r->route->method : "OTHER", route, r->status);
 	metrics_inc("http_requests_total", labels, 1);
 	snprintf(labels, sizeof(labels), "method=\"%s\",route=\"%s\"",
-		 r->route ? r->route->method : "OTHER", route);
+	         r->route ? r->route->method : "OTHER", route);
 	metrics_observe("http_request_duration_seconds", labels, secs);
 
-	log_info("request", "method:s", r->method, "path:s", r->path, "route:s", route,
-		 "status:i", (long long)r->status, "ms:f", secs * 1000.0, "bytes:u",
-		 (unsigned long long)r->bytes_sent, "ip:s", r->client_ip, "user:i",
-		 (long long)(r->auth.present ? r->auth.uid : 0), "error:s",
-		 r->error_rc ? err_name(r->error_rc) : NULL);
+	log_info("request", "method:s", r->method, "path:s", r->path, "route:s", route, "status:i",
+	         (long long)r->status, "ms:f", secs * 1000.0, "bytes:u",
+	         (unsigned long long)r->bytes_sent, "ip:s", r->client_ip, "user:i",
+	         (long long)(r->auth.present ? r->auth.uid : 0), "error:s",
+	         r->error_rc ? err_name(r->error_rc) : NULL);
 }
 
 static int media_type_ok(const char *ct)
@@ -309,7 +308,7 @@ void router_dispatch(struct req *r)
 	run(r);
 	if (r->status >= 500 && r->error_rc)
 		log_warn("server error", "code:s", err_name(r->error_rc), "db:s",
-			 r->w ? db_last_error(r->w->db) : NULL, "redis:s",
-			 r->w ? redis_last_error(r->w->redis) : NULL);
+		         r->w ? db_last_error(r->w->db) : NULL, "redis:s",
+		         r->w ? redis_last_error(r->w->redis) : NULL);
 	observe(r);
 }

@@ -43,7 +43,7 @@ cJSON *shape_categories(uint32_t mask)
 }
 
 cJSON *shape_receiver(const char *real_name, const char *phone, const char *city,
-		      const char *detail_address)
+                      const char *detail_address)
 {
 	cJSON *o = cJSON_CreateObject(), *addr;
 	if (!o)

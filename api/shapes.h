@@ -26,7 +26,7 @@ cJSON *shape_item_brief(const struct item_brief *it);
 cJSON *shape_categories(uint32_t mask);
 /* {"realName","phone","address":{"city","detailAddress"}} */
 cJSON *shape_receiver(const char *real_name, const char *phone, const char *city,
-		      const char *detail_address);
+                      const char *detail_address);
 /* discountRate (p10 / 1000) as the contract's fraction: 0.1, 0.095, 0.0 */
 int shape_add_discount_rate(cJSON *obj, int p10);
 

@@ -17,7 +17,10 @@ struct buf {
 	size_t max; /* hard cap on len, 0 = 16 MiB */
 };
 
-#define BUF_INIT(maxlen) {NULL, 0, 0, (maxlen)}
+#define BUF_INIT(maxlen)                                                                           \
+	{                                                                                          \
+		NULL, 0, 0, (maxlen)                                                               \
+	}
 
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_puts(struct buf *b, const char *s);

@@ -29,7 +29,7 @@ enum cfg_type {
 struct cfg_opt {
 	const char *name; /* "PV_API_PORT" */
 	enum cfg_type type;
-	const char *def;  /* default as text; NULL = none (empty) */
+	const char *def; /* default as text; NULL = none (empty) */
 	long long min, max;
 	unsigned flags;
 	const char *help; /* one line */
@@ -43,7 +43,7 @@ struct cfg;
  * On success *out is the caller's, freed with cfg_free.
  */
 int cfg_load(struct cfg **out, const struct cfg_opt *opts, size_t nopts, const char *file,
-	     char *err, size_t errlen);
+             char *err, size_t errlen);
 void cfg_free(struct cfg *c);
 
 /* Lookups by name; an unknown name aborts (a programming error). Strings are borrowed. */

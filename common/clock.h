@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define CLOCK_TS_LEN 32   /* "2026-01-05T13:45:10+09:00" + NUL, with room */
+#define CLOCK_TS_LEN   32 /* "2026-01-05T13:45:10+09:00" + NUL, with room */
 #define CLOCK_DATE_LEN 11 /* "2026-01-05" + NUL */
 
 int64_t clock_now_ms(void);            /* Unix ms, fake-aware */
@@ -23,7 +23,7 @@ int64_t clock_mono_ms(void);           /* monotonic, for durations; never faked 
 void clock_set_fixed(int64_t unix_ms); /* 0 = real time again */
 void clock_set_offset(int64_t ms);     /* added to real time */
 
-int clock_set_zone(const char *tz);    /* "Asia/Seoul"; -E_CONFIG if unknown */
+int clock_set_zone(const char *tz); /* "Asia/Seoul"; -E_CONFIG if unknown */
 const char *clock_zone(void);
 
 /* "2026-01-05T13:45:10+09:00" in the configured zone. */
@@ -34,8 +34,8 @@ int clock_format_utc_ms(int64_t unix_ms, char out[CLOCK_TS_LEN]);
 /* Local calendar date as days since 1970-01-01 (proleptic Gregorian), and back. */
 int32_t clock_local_day(time_t t);
 int32_t clock_today(void);
-int clock_format_day(int32_t day, char out[CLOCK_DATE_LEN]);  /* "2026-01-05" */
-int clock_parse_day(const char *s, int32_t *out);              /* strict YYYY-MM-DD */
+int clock_format_day(int32_t day, char out[CLOCK_DATE_LEN]); /* "2026-01-05" */
+int clock_parse_day(const char *s, int32_t *out);            /* strict YYYY-MM-DD */
 int32_t clock_days_from_civil(int y, unsigned m, unsigned d);
 void clock_civil_from_days(int32_t day, int *y, unsigned *m, unsigned *d);
 

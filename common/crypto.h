@@ -9,8 +9,8 @@
 
 #include <stddef.h>
 
-#define CRYPTO_HASH_MAX 128 /* room for a yescrypt or bcrypt hash + NUL */
-#define CRYPTO_UUID_LEN 37
+#define CRYPTO_HASH_MAX  128 /* room for a yescrypt or bcrypt hash + NUL */
+#define CRYPTO_UUID_LEN  37
 #define CRYPTO_TOKEN_LEN 44 /* 32 random bytes base64url (43) + NUL */
 
 int crypto_random(void *buf, size_t n);

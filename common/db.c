@@ -37,7 +37,7 @@ struct db {
 	int connect_timeout_ms;
 	int query_timeout_ms;
 
-	MYSQL *my; /* NULL while closed */
+	MYSQL *my;            /* NULL while closed */
 	int64_t last_used_ms; /* monotonic time of the last use of my */
 	bool in_tx;
 	bool tx_lost; /* the connection died inside the open transaction */

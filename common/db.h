@@ -34,7 +34,7 @@ struct db_config {
 	const char *password;
 	const char *database;
 	int connect_timeout_ms; /* <= 0: 3000 */
-	int query_timeout_ms; /* read/write timeout and max_statement_time; <= 0: 5000 */
+	int query_timeout_ms;   /* read/write timeout and max_statement_time; <= 0: 5000 */
 };
 
 enum db_type { DB_T_NULL, DB_T_I64, DB_T_STR };
@@ -80,10 +80,10 @@ const char *db_dup_key(const struct db *db); /* key name of the last -E_DB_DUPLI
  * finds its row but changes nothing reports 1.
  */
 int db_exec(struct db *db, const char *sql, const struct db_param *params, size_t n,
-	    uint64_t *affected, uint64_t *insert_id);
+            uint64_t *affected, uint64_t *insert_id);
 /* Prepared query; the whole result is fetched into *out (caller frees with db_rows_free). */
 int db_query(struct db *db, const char *sql, const struct db_param *params, size_t n,
-	     struct db_rows **out);
+             struct db_rows **out);
 
 size_t db_rows_count(const struct db_rows *r);
 size_t db_rows_columns(const struct db_rows *r);

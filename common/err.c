@@ -8,10 +8,9 @@ struct err_entry {
 	const char *message;
 };
 
-static const struct err_entry err_table[E__COUNT] = {
-	[E_OK] = {"OK", 200, "OK", ""},
+static const struct err_entry err_table[E__COUNT] = {[E_OK] = {"OK", 200, "OK", ""},
 #define PV_ERR_ENTRY(n, s, c, m) [E_##n] = {#n, s, c, m},
-	PV_ERROR_TABLE(PV_ERR_ENTRY)
+                                                     PV_ERROR_TABLE(PV_ERR_ENTRY)
 #undef PV_ERR_ENTRY
 };
 

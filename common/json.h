@@ -22,11 +22,11 @@
 #include <cjson/cJSON.h>
 
 #define JSON_PRESENT 1
-#define JSON_ABSENT 0
+#define JSON_ABSENT  0
 
 #define FIELD_ERRORS_MAX 32
-#define FIELD_NAME_MAX 64
-#define FIELD_VALUE_MAX 256
+#define FIELD_NAME_MAX   64
+#define FIELD_VALUE_MAX  256
 
 struct field_error {
 	char field[FIELD_NAME_MAX];
@@ -45,7 +45,7 @@ struct field_errors {
  * FIELD_VALUE_MAX-1 bytes on a UTF-8 boundary.
  */
 void field_errors_add(struct field_errors *fe, int code, const char *field, const char *rejected,
-		      const char *reason);
+                      const char *reason);
 /* The error code to answer: INVALID_PARAMETER_TYPE if any error has that code, else
  * VALIDATION_FAILED; 0 when there are none. */
 int field_errors_code(const struct field_errors *fe);
@@ -63,7 +63,7 @@ int json_get_int64(const cJSON *obj, const char *key, struct field_errors *fe, i
 int json_get_bool(const cJSON *obj, const char *key, struct field_errors *fe, bool *out);
 /* Field name for error reports when the value is inside an array: "list[1].quantity". */
 int json_get_int_at(const cJSON *obj, const char *key, const char *field, struct field_errors *fe,
-		    int32_t *out);
+                    int32_t *out);
 
 /* Writers: return 0 or -E_NOMEM. */
 int json_add_int(cJSON *obj, const char *key, int64_t v);
@@ -71,7 +71,7 @@ int json_add_int(cJSON *obj, const char *key, int64_t v);
  * (100,3) → 0.1, (95,3) → 0.095, (0,3) → 0.0, (450,2) → 4.5, (5,0) → 5.0. */
 int json_add_fraction(cJSON *obj, const char *key, int64_t numer, int scale);
 int json_add_string_or_null(cJSON *obj, const char *key, const char *s); /* NULL → null */
-int json_add_ts(cJSON *obj, const char *key, int64_t unix_s);           /* clock_format_ts; <0 → null */
+int json_add_ts(cJSON *obj, const char *key, int64_t unix_s); /* clock_format_ts; <0 → null */
 int json_add_day(cJSON *obj, const char *key, int32_t day, bool present);
 /* Formats the fraction alone (see json_add_fraction) into out. */
 int json_format_fraction(int64_t numer, int scale, char *out, size_t outlen);

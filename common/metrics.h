@@ -20,7 +20,7 @@ enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM };
 
 /* buckets: ascending upper bounds (for histograms; +Inf is implicit), borrowed, static. */
 int metrics_declare(const char *family, enum metric_type type, const char *help,
-		    const double *buckets, size_t nbuckets);
+                    const double *buckets, size_t nbuckets);
 int metrics_inc(const char *family, const char *labels, double v);     /* counters */
 int metrics_set(const char *family, const char *labels, double v);     /* gauges */
 int metrics_observe(const char *family, const char *labels, double v); /* histograms */

@@ -37,10 +37,10 @@ struct redis {
 	char *prefix;
 	int timeout_ms;
 
-	redisContext *c;   /* NULL while disconnected */
+	redisContext *c;      /* NULL while disconnected */
 	int64_t last_used_ms; /* monotonic time of the last use of c */
-	bool failed;       /* the last connect attempt failed ... */
-	int64_t failed_ms; /* ... at this monotonic time */
+	bool failed;          /* the last connect attempt failed ... */
+	int64_t failed_ms;    /* ... at this monotonic time */
 	struct redis_script scripts[REDIS_SCRIPTS_MAX];
 	size_t nscripts;
 	size_t next_evict;

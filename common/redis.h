@@ -21,7 +21,7 @@ struct redis_config {
 	int port;
 	const char *password; /* NULL or "" = no AUTH */
 	int timeout_ms;
-	const char *prefix;   /* key prefix, e.g. "pv:" */
+	const char *prefix; /* key prefix, e.g. "pv:" */
 };
 
 struct redis;
@@ -36,13 +36,13 @@ int redis_ping(struct redis *r);
 /* printf-like hiredis format (%s, %b, %lld ...). *out may be NULL to discard the reply. */
 int redis_cmd(struct redis *r, redisReply **out, const char *fmt, ...);
 int redis_cmdv(struct redis *r, redisReply **out, int argc, const char **argv,
-	       const size_t *argvlen);
+               const size_t *argvlen);
 /*
  * EVALSHA with the script's SHA1 (SCRIPT LOAD once per connection, cached by the script's
  * address: pass a string literal), loading it again on NOSCRIPT. argv holds argc strings:
  * the nkeys keys first, then the arguments.
  */
 int redis_eval(struct redis *r, redisReply **out, const char *script, int nkeys, int argc,
-	       const char **argv);
+               const char **argv);
 
 #endif

@@ -19,7 +19,7 @@ struct redis;
 
 /* 0 allowed; 1 limited with *retry_after_s >= 1; <0 error (-E_SERVICE_UNAVAILABLE ...). */
 int throttle_check(struct redis *r, const char *key, int limit, int window_s, int64_t now_ms,
-		   int *retry_after_s);
+                   int *retry_after_s);
 int throttle_hit(struct redis *r, const char *key, int window_s, int64_t now_ms);
 int throttle_clear(struct redis *r, const char *key);
 

@@ -44,6 +44,6 @@ int token_issue(const struct token_keys *keys, const struct token_claims *c, cha
 /* 0, -E_INVALID_TOKEN or -E_EXPIRED_TOKEN (-E_CONFIG when keys are unusable: a secret
  * shorter than 32 bytes or no issuer; token_issue too). out is written only on success. */
 int token_verify(const struct token_keys *keys, const char *jwt, enum token_type expect,
-		 int64_t now, struct token_claims *out);
+                 int64_t now, struct token_claims *out);
 
 #endif

@@ -18,14 +18,14 @@ struct redis;
 struct token_claims;
 
 int tokstore_family_create(struct redis *r, const char *fam, int64_t uid, const char *jti,
-			   int ttl_s);
+                           int ttl_s);
 /*
  * Spends the refresh token jti of family fam and makes new_jti current.
  * 0 on success; -E_INVALID_TOKEN when the family is unknown, expired or revoked;
  * -E_REFRESH_TOKEN_REUSED when jti is not the current one (the family is then revoked).
  */
-int tokstore_family_rotate(struct redis *r, const char *fam, const char *jti,
-			   const char *new_jti, int ttl_s);
+int tokstore_family_rotate(struct redis *r, const char *fam, const char *jti, const char *new_jti,
+                           int ttl_s);
 int tokstore_family_revoke(struct redis *r, const char *fam, int ttl_s);
 int tokstore_access_revoke(struct redis *r, const char *jti, int64_t ttl_s);
 int tokstore_user_withdraw(struct redis *r, int64_t uid);

@@ -9,11 +9,11 @@
 #include "common/banned.h"
 
 const char *const category_names[CATEGORY_COUNT] = {
-	"EYE", "BONE", "BRAIN", "INTESTINE", "LIVER", "SKIN", "ANTIOXIDANT", "FATIGUE", "ETC",
+    "EYE", "BONE", "BRAIN", "INTESTINE", "LIVER", "SKIN", "ANTIOXIDANT", "FATIGUE", "ETC",
 };
 
 const char *const category_labels[CATEGORY_COUNT] = {
-	"눈", "뼈,골다공증", "두뇌", "배변,장,유산균", "간", "피부", "항산화", "피로,혈액순환", "기타",
+    "눈", "뼈,골다공증", "두뇌", "배변,장,유산균", "간", "피부", "항산화", "피로,혈액순환", "기타",
 };
 
 int category_index(const char *name)
@@ -41,7 +41,7 @@ int category_set_string(uint32_t mask, char *out, size_t outlen)
 		if (!(mask & (1u << i)))
 			continue;
 		n += (size_t)snprintf(out + n, outlen - n, "%s%s", first ? "" : ", ",
-				      category_names[i]);
+		                      category_names[i]);
 		first = 0;
 	}
 	if (n < outlen)

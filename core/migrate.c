@@ -39,18 +39,18 @@ int migrate_latest(void)
 }
 
 static const char sql_has_table[] =
-	"SELECT COUNT(*) FROM information_schema.tables "
-	"WHERE table_schema = DATABASE() AND table_name = 'schema_migrations'";
+    "SELECT COUNT(*) FROM information_schema.tables "
+    "WHERE table_schema = DATABASE() AND table_name = 'schema_migrations'";
 static const char sql_current[] = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
 static const char sql_create[] =
-	"CREATE TABLE IF NOT EXISTS schema_migrations ("
-	" version INT NOT NULL PRIMARY KEY,"
-	" name VARCHAR(255) NOT NULL,"
-	" applied_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP"
-	") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
-	" COMMENT='Applied schema migrations (core/sql/migrations)'";
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INT NOT NULL PRIMARY KEY,"
+    " name VARCHAR(255) NOT NULL,"
+    " applied_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+    " COMMENT='Applied schema migrations (core/sql/migrations)'";
 static const char sql_record[] =
-	"INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, UTC_TIMESTAMP())";
+    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, UTC_TIMESTAMP())";
 static const char sql_lock[] = "SELECT GET_LOCK('pillivery_migrate', 60)";
 static const char sql_unlock[] = "SELECT RELEASE_LOCK('pillivery_migrate')";
 

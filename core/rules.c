@@ -26,7 +26,7 @@ static pthread_mutex_t reasons_lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *reason(int kind, int64_t n)
 {
 	static const char *const suffix[] = {" 이상이어야 합니다", " 이하여야 합니다",
-					     "자 이하여야 합니다"};
+	                                     "자 이하여야 합니다"};
 	const char *out = "입력값이 올바르지 않습니다.";
 
 	pthread_mutex_lock(&reasons_lock);

@@ -8,9 +8,9 @@
 
 #include <stdint.h>
 
-#define REASON_BLANK "공백일 수 없습니다"
+#define REASON_BLANK    "공백일 수 없습니다"
 #define REASON_REQUIRED "필수 값입니다"
-#define REASON_TYPE "잘못된 파라미터 타입입니다."
+#define REASON_TYPE     "잘못된 파라미터 타입입니다."
 
 const char *rule_min_reason(int64_t n);    /* "{n} 이상이어야 합니다" */
 const char *rule_max_reason(int64_t n);    /* "{n} 이하여야 합니다" */

@@ -17,34 +17,33 @@
 
 static const char sql_get[] = "SELECT " USER_COLUMNS " FROM users u WHERE u.user_id = ?";
 static const char sql_by_email[] =
-	"SELECT " USER_COLUMNS " FROM users u WHERE u.email_key = LOWER(?)";
+    "SELECT " USER_COLUMNS " FROM users u WHERE u.email_key = LOWER(?)";
 static const char sql_conflicts[] =
-	"SELECT EXISTS(SELECT 1 FROM users WHERE email_key = LOWER(?)),"
-	" EXISTS(SELECT 1 FROM users WHERE display_name_key = LOWER(?)),"
-	" EXISTS(SELECT 1 FROM users WHERE phone_digits = REGEXP_REPLACE(?, '[^0-9]', ''))";
+    "SELECT EXISTS(SELECT 1 FROM users WHERE email_key = LOWER(?)),"
+    " EXISTS(SELECT 1 FROM users WHERE display_name_key = LOWER(?)),"
+    " EXISTS(SELECT 1 FROM users WHERE phone_digits = REGEXP_REPLACE(?, '[^0-9]', ''))";
 static const char sql_conflicts_other[] =
-	"SELECT EXISTS(SELECT 1 FROM users WHERE phone_digits = REGEXP_REPLACE(?, '[^0-9]', '')"
-	" AND user_id <> ?),"
-	" EXISTS(SELECT 1 FROM users WHERE display_name_key = LOWER(?) AND user_id <> ?)";
+    "SELECT EXISTS(SELECT 1 FROM users WHERE phone_digits = REGEXP_REPLACE(?, '[^0-9]', '')"
+    " AND user_id <> ?),"
+    " EXISTS(SELECT 1 FROM users WHERE display_name_key = LOWER(?) AND user_id <> ?)";
 static const char sql_insert[] =
-	"INSERT INTO users (email, password_hash, display_name, city, detail_address, real_name,"
-	" phone, role, status, created_at, updated_at)"
-	" VALUES (?, ?, ?, ?, ?, ?, ?, 'USER', 'USER_ACTIVE', FROM_UNIXTIME(?), FROM_UNIXTIME(?))";
-static const char sql_insert_cart[] =
-	"INSERT INTO carts (user_id, kind, created_at, updated_at)"
-	" VALUES (?, ?, FROM_UNIXTIME(?), FROM_UNIXTIME(?))";
+    "INSERT INTO users (email, password_hash, display_name, city, detail_address, real_name,"
+    " phone, role, status, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, 'USER', 'USER_ACTIVE', FROM_UNIXTIME(?), FROM_UNIXTIME(?))";
+static const char sql_insert_cart[] = "INSERT INTO carts (user_id, kind, created_at, updated_at)"
+                                      " VALUES (?, ?, FROM_UNIXTIME(?), FROM_UNIXTIME(?))";
 static const char sql_update[] =
-	"UPDATE users SET password_hash = COALESCE(?, password_hash),"
-	" display_name = COALESCE(?, display_name), city = COALESCE(?, city),"
-	" detail_address = COALESCE(?, detail_address), real_name = COALESCE(?, real_name),"
-	" phone = COALESCE(?, phone), updated_at = FROM_UNIXTIME(?) WHERE user_id = ?";
+    "UPDATE users SET password_hash = COALESCE(?, password_hash),"
+    " display_name = COALESCE(?, display_name), city = COALESCE(?, city),"
+    " detail_address = COALESCE(?, detail_address), real_name = COALESCE(?, real_name),"
+    " phone = COALESCE(?, phone), updated_at = FROM_UNIXTIME(?) WHERE user_id = ?";
 static const char sql_withdraw[] =
-	"UPDATE users SET status = 'USER_WITHDRAWAL', withdrawn_at = FROM_UNIXTIME(?),"
-	" updated_at = FROM_UNIXTIME(?) WHERE user_id = ? AND status = 'USER_ACTIVE'";
+    "UPDATE users SET status = 'USER_WITHDRAWAL', withdrawn_at = FROM_UNIXTIME(?),"
+    " updated_at = FROM_UNIXTIME(?) WHERE user_id = ? AND status = 'USER_ACTIVE'";
 static const char sql_delete_carts[] = "DELETE FROM carts WHERE user_id = ?";
 static const char sql_cancel_orders[] =
-	"UPDATE orders SET status = 'CANCELED', canceled_at = FROM_UNIXTIME(?),"
-	" updated_at = FROM_UNIXTIME(?) WHERE user_id = ? AND status = 'REQUEST'";
+    "UPDATE orders SET status = 'CANCELED', canceled_at = FROM_UNIXTIME(?),"
+    " updated_at = FROM_UNIXTIME(?) WHERE user_id = ? AND status = 'REQUEST'";
 
 static char *dup_or_null(const char *s)
 {
@@ -78,7 +77,8 @@ static int read_user(struct db_rows *rows, struct user *out)
 	u.real_name = dup_or_null(db_rows_str(rows, 0, 6));
 	u.phone = dup_or_null(db_rows_str(rows, 0, 7));
 	u.admin = db_rows_str(rows, 0, 8) && !strcmp(db_rows_str(rows, 0, 8), "ADMIN");
-	u.withdrawn = db_rows_str(rows, 0, 9) && !strcmp(db_rows_str(rows, 0, 9), "USER_WITHDRAWAL");
+	u.withdrawn =
+	    db_rows_str(rows, 0, 9) && !strcmp(db_rows_str(rows, 0, 9), "USER_WITHDRAWAL");
 	u.created_at = db_rows_i64(rows, 0, 10);
 	u.updated_at = db_rows_i64(rows, 0, 11);
 	u.social = db_rows_i64(rows, 0, 12) != 0;
@@ -152,11 +152,15 @@ static int create_fn(struct db *db, void *arg)
 	if (rc)
 		return rc;
 
-	struct db_param p[9] = {DB_STR(f->email),	  DB_STR(f->password_hash),
-				DB_STR(f->display_name),  DB_STR(f->city),
-				DB_STR(f->detail_address), DB_STR(f->real_name),
-				DB_STR(f->phone),	  DB_I64(t->now),
-				DB_I64(t->now)};
+	struct db_param p[9] = {DB_STR(f->email),
+	                        DB_STR(f->password_hash),
+	                        DB_STR(f->display_name),
+	                        DB_STR(f->city),
+	                        DB_STR(f->detail_address),
+	                        DB_STR(f->real_name),
+	                        DB_STR(f->phone),
+	                        DB_I64(t->now),
+	                        DB_I64(t->now)};
 	rc = db_exec(db, sql_insert, p, 9, NULL, &id);
 	if (rc == -E_DB_DUPLICATE)
 		return dup_to_err(db);
@@ -178,7 +182,7 @@ static int create_fn(struct db *db, void *arg)
 }
 
 int store_user_create(struct db *db, const struct user_fields *f, int64_t now,
-		      struct user_created *out)
+                      struct user_created *out)
 {
 	struct user_created created = {0};
 	struct create_tx t = {f, now, &created};
@@ -204,7 +208,7 @@ static int update_fn(struct db *db, void *arg)
 
 	if (f->phone || f->display_name) {
 		struct db_param c[4] = {DB_STR(f->phone), DB_I64(t->user_id),
-					DB_STR(f->display_name), DB_I64(t->user_id)};
+		                        DB_STR(f->display_name), DB_I64(t->user_id)};
 		rc = db_query(db, sql_conflicts_other, c, 4, &rows);
 		if (rc)
 			return rc;
@@ -217,9 +221,9 @@ static int update_fn(struct db *db, void *arg)
 			return rc;
 	}
 	struct db_param p[8] = {DB_STR(f->password_hash), DB_STR(f->display_name),
-				DB_STR(f->city),	  DB_STR(f->detail_address),
-				DB_STR(f->real_name),	  DB_STR(f->phone),
-				DB_I64(t->now),		  DB_I64(t->user_id)};
+	                        DB_STR(f->city),          DB_STR(f->detail_address),
+	                        DB_STR(f->real_name),     DB_STR(f->phone),
+	                        DB_I64(t->now),           DB_I64(t->user_id)};
 	rc = db_exec(db, sql_update, p, 8, &affected, NULL);
 	if (rc == -E_DB_DUPLICATE)
 		return dup_to_err(db);

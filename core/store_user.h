@@ -51,7 +51,7 @@ void user_release(struct user *u);
 /* Creates the user (role USER, active) and its two carts in one transaction.
  * -E_EXIST_EMAIL, -E_EXIST_DISPLAY_NAME, -E_EXIST_PHONE_NUMBER, checked in this order. */
 int store_user_create(struct db *db, const struct user_fields *f, int64_t now,
-		      struct user_created *out);
+                      struct user_created *out);
 /* -E_USER_NOT_FOUND when absent. */
 int store_user_get(struct db *db, int64_t user_id, struct user *out);
 int store_user_by_email(struct db *db, const char *email, struct user *out);

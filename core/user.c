@@ -8,8 +8,8 @@
 #include "core/rules.h"
 #include "common/banned.h"
 
-#define R_BLANK "공백일 수 없습니다"
-#define R_PASSWORD "비밀번호는 숫자+영문자+특수문자 조합으로 8자리 이상이어야 합니다."
+#define R_BLANK          "공백일 수 없습니다"
+#define R_PASSWORD       "비밀번호는 숫자+영문자+특수문자 조합으로 8자리 이상이어야 합니다."
 #define R_PASSWORD_PATCH "비밀번호는 숫자+영문자+특수문자 조합으로 8자리 이상 입력해 주세요!"
 
 static bool is_alnum(char c)
