@@ -11,16 +11,11 @@
 #include "api/worker.h"
 #include "common/buf.h"
 #include "common/db.h"
+#include "common/embedded.h"
 #include "common/err.h"
 #include "common/metrics.h"
 #include "common/redis.h"
 #include "common/banned.h"
-
-struct embedded_file {
-	const char *name;
-	const unsigned char *data;
-	size_t len;
-};
 
 extern const struct embedded_file static_assets[];
 extern const size_t static_assets_count;

@@ -589,8 +589,7 @@ int h_order_subscription_quantity(struct req *r)
 	path = req_path_id(r, 0, "orderId", &fe, &order_id);
 	req_query_int64(r, "orderItemId", true, &fe, &line_id);
 	rc = req_query_int(r, "quantity", true, &fe, &quantity);
-	if (rc == JSON_PRESENT &&
-	    (reason = rule_range(quantity, ORDER_QUANTITY_MIN, ORDER_QUANTITY_MAX)))
+	if (rc == JSON_PRESENT && (reason = rule_quantity(quantity)))
 		field_errors_add(&fe, E_VALIDATION_FAILED, "quantity", req_query(r, "quantity"),
 		                 reason);
 	if (fe.n)

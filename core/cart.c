@@ -25,12 +25,12 @@ const char *cart_kind_name(enum cart_kind kind)
 
 const char *cart_rule_quantity(int64_t q)
 {
-	return rule_range(q, CART_QUANTITY_MIN, CART_QUANTITY_MAX);
+	return rule_quantity(q);
 }
 
 const char *cart_rule_period(int64_t days)
 {
-	return rule_range(days, CART_PERIOD_MIN, CART_PERIOD_MAX);
+	return rule_period(days);
 }
 
 void cart_totals(const struct cart *c, struct price_totals *out)

@@ -14,11 +14,6 @@
 
 #include "core/price.h"
 
-#define CART_QUANTITY_MIN 1
-#define CART_QUANTITY_MAX 999
-#define CART_PERIOD_MIN   30
-#define CART_PERIOD_MAX   365
-
 enum cart_kind { CART_NORMAL, CART_SUBSCRIPTION };
 
 /* One line with the item's current catalogue values. */

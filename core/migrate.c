@@ -7,14 +7,9 @@
 #include <string.h>
 
 #include "common/db.h"
+#include "common/embedded.h"
 #include "common/err.h"
 #include "common/banned.h"
-
-struct embedded_file {
-	const char *name;
-	const unsigned char *data;
-	size_t len;
-};
 
 extern const struct embedded_file migrations[];
 extern const size_t migrations_count;

@@ -93,14 +93,14 @@ const char *order_rule_quantity(bool present, int64_t q)
 {
 	if (!present)
 		return REASON_REQUIRED;
-	return rule_range(q, ORDER_QUANTITY_MIN, ORDER_QUANTITY_MAX);
+	return rule_quantity(q);
 }
 
 const char *order_rule_period(bool present, int64_t p)
 {
 	if (!present)
 		return REASON_REQUIRED;
-	return rule_range(p, ORDER_PERIOD_MIN, ORDER_PERIOD_MAX);
+	return rule_period(p);
 }
 
 const char *order_rule_city(const char *v)

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "core/price.h"
+#include "core/rules.h"
 
 /* §2.4. ORDER_NONE is "—": the order does not exist yet (creation). */
 enum order_status {
@@ -36,14 +37,10 @@ enum sub_status {
 };
 #define SUB_STATUS_COUNT 4
 
-#define ORDER_LINES_MIN    1
-#define ORDER_LINES_MAX    100
-#define ORDER_QUANTITY_MIN 1
-#define ORDER_QUANTITY_MAX 999
-#define ORDER_PERIOD_MIN   30
-#define ORDER_PERIOD_MAX   365
+#define ORDER_LINES_MIN 1
+#define ORDER_LINES_MAX 100
 /* Largest unit origin price whose totals cannot overflow int64 (100 lines x 999 units). */
-#define ORDER_UNIT_PRICE_MAX (INT64_MAX / (ORDER_LINES_MAX * ORDER_QUANTITY_MAX))
+#define ORDER_UNIT_PRICE_MAX (INT64_MAX / (ORDER_LINES_MAX * RULE_QUANTITY_MAX))
 
 /* Reason of the orderPostDtoList size rule (§6.1, §1.9). */
 #define ORDER_REASON_LINES "1개 이상 100개 이하여야 합니다"

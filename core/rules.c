@@ -63,6 +63,16 @@ const char *rule_maxlen_reason(int64_t n)
 	return reason(2, n);
 }
 
+const char *rule_quantity(int64_t q)
+{
+	return rule_range(q, RULE_QUANTITY_MIN, RULE_QUANTITY_MAX);
+}
+
+const char *rule_period(int64_t days)
+{
+	return rule_range(days, RULE_PERIOD_MIN, RULE_PERIOD_MAX);
+}
+
 const char *rule_range(int64_t v, int64_t lo, int64_t hi)
 {
 	if (v < lo)

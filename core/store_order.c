@@ -644,7 +644,7 @@ int store_order_sub_quantity(struct db *db, int64_t order_id, int64_t order_item
 {
 	struct sub_quantity_tx t = {order_id, order_item_id, actor_uid, quantity, now};
 
-	if (quantity < ORDER_QUANTITY_MIN || quantity > ORDER_QUANTITY_MAX)
+	if (rule_quantity(quantity))
 		return -E_VALIDATION_FAILED;
 	return db_tx(db, sub_quantity_fn, &t);
 }

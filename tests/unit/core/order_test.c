@@ -230,10 +230,10 @@ START_TEST(test_totals_at_the_bounds)
 	for (int i = 0; i < ORDER_LINES_MAX; i++) {
 		memset(&lines[i], 0, sizeof(lines[i]));
 		ck_assert_int_eq(price_derive(ORDER_UNIT_PRICE_MAX, 1000, &lines[i].price), 0);
-		lines[i].quantity = ORDER_QUANTITY_MAX;
+		lines[i].quantity = RULE_QUANTITY_MAX;
 	}
 	order_totals(lines, ORDER_LINES_MAX, &t);
-	ck_assert_int_eq(t.item_count, (int64_t)ORDER_LINES_MAX * ORDER_QUANTITY_MAX);
+	ck_assert_int_eq(t.item_count, (int64_t)ORDER_LINES_MAX * RULE_QUANTITY_MAX);
 	ck_assert(t.total_price > 0);
 	ck_assert_int_eq(t.total_price, t.total_discount); /* 100 % off */
 	ck_assert_int_eq(t.expect_price, 0);
