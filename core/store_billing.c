@@ -1,0 +1,1313 @@
+/* store_billing: the SQL of recurring billing (see store_billing.h). */
+#include "core/store_billing.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/db.h"
+#include "common/err.h"
+#include "core/payment.h"
+#include "core/sched.h"
+#include "core/store_outbox.h"
+#include "common/banned.h"
+
+#define DATE_OF(col) "DATE_FORMAT(" col ", '%Y-%m-%d')"
+
+static void copy_str(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src ? src : "");
+}
+
+static int32_t day_of(const char *s)
+{
+	int32_t d = 0;
+
+	if (!s || clock_parse_day(s, &d))
+		return 0;
+	return d;
+}
+
+/* Binds a local day as 'YYYY-MM-DD' (buf must live until the statement ran). */
+static struct db_param day_param(int32_t day, char buf[CLOCK_DATE_LEN])
+{
+	if (clock_format_day(day, buf))
+		return DB_NULL();
+	return DB_STR(buf);
+}
+
+static const char *by_name(enum billing_by by)
+{
+	switch (by) {
+	case BILLING_BY_RETRY:
+		return "RETRY";
+	case BILLING_BY_ADMIN:
+		return "ADMIN";
+	default:
+		return "SCHEDULE";
+	}
+}
+
+static enum billing_by by_parse(const char *s)
+{
+	if (s && strcmp(s, "RETRY") == 0)
+		return BILLING_BY_RETRY;
+	if (s && strcmp(s, "ADMIN") == 0)
+		return BILLING_BY_ADMIN;
+	return BILLING_BY_SCHEDULE;
+}
+
+/* ---- claim ---------------------------------------------------------------------------------- */
+
+#define CAND_COLS                                                                                  \
+	"s.subscription_id, s.quantity, s.item_id, s.cid, s.sid, s.partner_user_id "
+
+static const char sql_due_retries[] =
+    "SELECT " CAND_COLS ", " DATE_OF("s.failed_cycle_date") " FROM subscriptions s"
+    " WHERE s.retry_state = 'SCHEDULED' AND s.next_retry_at <= FROM_UNIXTIME(?)"
+    " AND s.status = 'SUBSCRIBE_PAYMENT_FAIL' AND s.failed_cycle_date IS NOT NULL"
+    " AND (s.charge_hold_until IS NULL OR s.charge_hold_until <= FROM_UNIXTIME(?))"
+    " AND NOT EXISTS (SELECT 1 FROM billing_attempt b WHERE b.open_sid = s.sid)"
+    " ORDER BY s.next_retry_at, s.subscription_id LIMIT ? FOR UPDATE SKIP LOCKED";
+static const char sql_due_cycles[] =
+    "SELECT " CAND_COLS ", " DATE_OF("s.next_payment_date") " FROM subscriptions s"
+    " WHERE s.status = 'SUBSCRIPTION' AND s.next_payment_date <= ? AND s.retry_state = 'NONE'"
+    " AND (s.charge_hold_until IS NULL OR s.charge_hold_until <= FROM_UNIXTIME(?))"
+    " AND NOT EXISTS (SELECT 1 FROM billing_attempt b WHERE b.open_sid = s.sid)"
+    " ORDER BY s.next_payment_date, s.subscription_id LIMIT ? FOR UPDATE SKIP LOCKED";
+static const char sql_item[] = "SELECT product_name, origin_price, discount_p10, discount_price,"
+                               " real_price FROM items WHERE item_id = ?";
+static const char sql_max_attempt[] =
+    "SELECT COALESCE(MAX(attempt_no), 0) FROM billing_attempt"
+    " WHERE subscription_id = ? AND cycle_date = ?";
+static const char sql_attempt_insert[] =
+    "INSERT INTO billing_attempt (subscription_id, cycle_date, attempt_no, status, initiated_by,"
+    " partner_order_id, partner_user_id, cid, sid, item_id, item_name, quantity, origin_price,"
+    " discount_p10, discount_price, real_price, amount, claimed_at, claimed_by, created_at,"
+    " updated_at) VALUES (?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+    " FROM_UNIXTIME(?), ?, FROM_UNIXTIME(?), FROM_UNIXTIME(?))";
+
+/* The price snapshot of one item, cached for a claim batch. */
+struct item_snap {
+	int64_t item_id;
+	char name[PAY_TEXT_MAX];
+	int64_t origin_price, discount_p10, discount_price, real_price;
+};
+
+#define ITEM_CACHE 32
+
+struct item_cache {
+	size_t n, next;
+	struct item_snap e[ITEM_CACHE];
+};
+
+static int item_get(struct db *db, struct item_cache *c, int64_t item_id,
+                    const struct item_snap **out)
+{
+	struct db_rows *rows = NULL;
+	struct db_param p = DB_I64(item_id);
+	struct item_snap *s;
+	int rc;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (c->e[i].item_id == item_id) {
+			*out = &c->e[i];
+			return 0;
+		}
+	rc = db_query(db, sql_item, &p, 1, &rows);
+	if (rc)
+		return rc;
+	if (db_rows_count(rows) == 0) {
+		db_rows_free(rows);
+		return -E_ITEM_NOT_FOUND;
+	}
+	if (c->n < ITEM_CACHE) {
+		s = &c->e[c->n++];
+	} else {
+		s = &c->e[c->next];
+		c->next = (c->next + 1) % ITEM_CACHE;
+	}
+	s->item_id = item_id;
+	if (payment_item_name(db_rows_str(rows, 0, 0), 1, s->name, sizeof(s->name)))
+		copy_str(s->name, sizeof(s->name), "item");
+	s->origin_price = db_rows_i64(rows, 0, 1);
+	s->discount_p10 = db_rows_i64(rows, 0, 2);
+	s->discount_price = db_rows_i64(rows, 0, 3);
+	s->real_price = db_rows_i64(rows, 0, 4);
+	db_rows_free(rows);
+	*out = s;
+	return 0;
+}
+
+/* The fields of a subscription a claim needs. */
+struct cand {
+	int64_t subscription_id, quantity, item_id;
+	const char *cid, *sid, *partner_user_id;
+	int32_t cycle;
+};
+
+/* Inserts the PENDING attempt of c. 0 with *out, 1 when a unique key refused it (an open
+ * attempt on the cycle or the SID), or an error. */
+static int claim_insert(struct db *db, struct item_cache *items, const struct cand *c,
+                        enum billing_by by, int64_t now, const char *claimed_by,
+                        struct billing_attempt *out)
+{
+	const struct item_snap *it = NULL;
+	struct db_rows *rows = NULL;
+	char day[CLOCK_DATE_LEN];
+	struct billing_attempt a = {0};
+	uint64_t id = 0;
+	int rc;
+
+	if (clock_format_day(c->cycle, day))
+		return -E_INTERNAL_ERROR;
+	rc = item_get(db, items, c->item_id, &it);
+	if (rc)
+		return rc;
+	struct db_param mp[] = {DB_I64(c->subscription_id), DB_STR(day)};
+	rc = db_query(db, sql_max_attempt, mp, 2, &rows);
+	if (rc)
+		return rc;
+	a.attempt_no = (int)db_rows_i64(rows, 0, 0) + 1;
+	db_rows_free(rows);
+
+	a.subscription_id = c->subscription_id;
+	a.item_id = c->item_id;
+	a.cycle_date = c->cycle;
+	a.by = by;
+	a.quantity = c->quantity;
+	a.amount = c->quantity * it->real_price;
+	a.claimed_at = now;
+	copy_str(a.cid, sizeof(a.cid), c->cid);
+	copy_str(a.sid, sizeof(a.sid), c->sid);
+	copy_str(a.partner_user_id, sizeof(a.partner_user_id), c->partner_user_id);
+	copy_str(a.item_name, sizeof(a.item_name), it->name);
+	if (billing_partner_order_id(a.subscription_id, a.cycle_date, a.attempt_no,
+	                             a.partner_order_id, sizeof(a.partner_order_id)))
+		return -E_INTERNAL_ERROR;
+	struct db_param ip[] = {DB_I64(a.subscription_id),
+	                        DB_STR(day),
+	                        DB_I64(a.attempt_no),
+	                        DB_STR(by_name(by)),
+	                        DB_STR(a.partner_order_id),
+	                        DB_STR(a.partner_user_id),
+	                        DB_STR(a.cid),
+	                        DB_STR(a.sid),
+	                        DB_I64(a.item_id),
+	                        DB_STR(a.item_name),
+	                        DB_I64(a.quantity),
+	                        DB_I64(it->origin_price),
+	                        DB_I64(it->discount_p10),
+	                        DB_I64(it->discount_price),
+	                        DB_I64(it->real_price),
+	                        DB_I64(a.amount),
+	                        DB_I64(now),
+	                        DB_STR(claimed_by),
+	                        DB_I64(now),
+	                        DB_I64(now)};
+	rc = db_exec(db, sql_attempt_insert, ip, sizeof(ip) / sizeof(ip[0]), NULL, &id);
+	if (rc == -E_DB_DUPLICATE)
+		return 1;
+	if (rc)
+		return rc;
+	a.id = (int64_t)id;
+	snprintf(a.payload, sizeof(a.payload), "att:%lld", (long long)a.id);
+	*out = a;
+	return 0;
+}
+
+struct claim_tx {
+	const struct billing_claim *c;
+	struct billing_attempt *out;
+	size_t max, n;
+};
+
+static int claim_from(struct db *db, struct claim_tx *t, const char *sql, struct db_param *p,
+                      enum billing_by by, struct item_cache *items)
+{
+	struct db_rows *rows = NULL;
+	int rc = db_query(db, sql, p, 3, &rows);
+
+	for (size_t i = 0; rc == 0 && i < db_rows_count(rows) && t->n < t->max; i++) {
+		struct cand c = {
+		    .subscription_id = db_rows_i64(rows, i, 0),
+		    .quantity = db_rows_i64(rows, i, 1),
+		    .item_id = db_rows_i64(rows, i, 2),
+		    .cid = db_rows_str(rows, i, 3),
+		    .sid = db_rows_str(rows, i, 4),
+		    .partner_user_id = db_rows_str(rows, i, 5),
+		    .cycle = day_of(db_rows_str(rows, i, 6)),
+		};
+		rc = claim_insert(db, items, &c, by, t->c->now, t->c->claimed_by, &t->out[t->n]);
+		if (rc == 0)
+			t->n++;
+		else if (rc == 1)
+			rc = 0;
+	}
+	db_rows_free(rows);
+	return rc;
+}
+
+static int claim_fn(struct db *db, void *arg)
+{
+	struct claim_tx *t = arg;
+	struct item_cache *items = calloc(1, sizeof(*items));
+	char cutoff[CLOCK_DATE_LEN];
+	int rc;
+
+	if (!items)
+		return -E_NOMEM;
+	t->n = 0;
+	struct db_param rp[] = {DB_I64(t->c->now), DB_I64(t->c->now), DB_I64((int64_t)t->max)};
+	rc = claim_from(db, t, sql_due_retries, rp, BILLING_BY_RETRY, items);
+	if (rc == 0 && t->n < t->max) {
+		struct db_param cp[] = {day_param(t->c->cutoff, cutoff), DB_I64(t->c->now),
+		                        DB_I64((int64_t)(t->max - t->n))};
+		rc = claim_from(db, t, sql_due_cycles, cp, BILLING_BY_SCHEDULE, items);
+	}
+	free(items);
+	return rc;
+}
+
+int store_billing_claim(struct db *db, const struct billing_claim *c, struct billing_attempt *out,
+                        size_t max, size_t *n)
+{
+	struct claim_tx t = {c, out, max, 0};
+	int rc;
+
+	*n = 0;
+	if (max == 0)
+		return 0;
+	rc = db_tx(db, claim_fn, &t);
+	if (rc == 0)
+		*n = t.n;
+	return rc;
+}
+
+static const char sql_now_lock[] =
+    "SELECT s.subscription_id, s.quantity, s.item_id, s.cid, s.sid, s.partner_user_id, s.status,"
+    " s.retry_state, " DATE_OF("s.next_payment_date") ", " DATE_OF("s.failed_cycle_date")
+    " FROM subscriptions s WHERE s.subscription_id = ? FOR UPDATE";
+static const char sql_open_of_sub[] =
+    "SELECT 1 FROM billing_attempt WHERE subscription_id = ? AND status IN ('PENDING', 'UNKNOWN')"
+    " LIMIT 1";
+static const char sql_paid_cycle[] =
+    "SELECT billing_attempt_id, approval_result FROM billing_attempt"
+    " WHERE subscription_id = ? AND cycle_date = ? AND status = 'APPROVED'";
+
+struct now_tx {
+	int64_t id, now;
+	const char *claimed_by;
+	struct billing_attempt *out;
+	char *paid_json;
+};
+
+static int claim_now_fn(struct db *db, void *arg)
+{
+	struct now_tx *t = arg;
+	struct db_rows *sub = NULL, *rows = NULL;
+	struct item_cache *items = NULL;
+	struct db_param p = DB_I64(t->id);
+	const char *status, *retry, *cycle_s;
+	char day[CLOCK_DATE_LEN];
+	int rc = db_query(db, sql_now_lock, &p, 1, &sub);
+
+	if (rc)
+		return rc;
+	if (db_rows_count(sub) == 0) {
+		rc = -E_SUBSCRIPTION_NOT_FOUND;
+		goto out;
+	}
+	status = db_rows_str(sub, 0, 6);
+	retry = db_rows_str(sub, 0, 7);
+	if (strcmp(status, "PAUSED") == 0 || strcmp(status, "SUBSCRIBE_CANCEL") == 0 ||
+	    strcmp(retry, "UNKNOWN") == 0) {
+		rc = -E_SUBSCRIPTION_STATE_CONFLICT;
+		goto out;
+	}
+	rc = db_query(db, sql_open_of_sub, &p, 1, &rows);
+	if (rc)
+		goto out;
+	if (db_rows_count(rows) > 0) {
+		rc = -E_SUBSCRIPTION_STATE_CONFLICT;
+		goto out;
+	}
+	db_rows_free(rows);
+	rows = NULL;
+	cycle_s = (strcmp(retry, "SCHEDULED") == 0 || strcmp(retry, "EXHAUSTED") == 0) &&
+	                  db_rows_str(sub, 0, 9)
+	              ? db_rows_str(sub, 0, 9)
+	              : db_rows_str(sub, 0, 8);
+	if (!cycle_s) {
+		rc = -E_SUBSCRIPTION_STATE_CONFLICT;
+		goto out;
+	}
+	copy_str(day, sizeof(day), cycle_s);
+	struct db_param pp[] = {DB_I64(t->id), DB_STR(day)};
+	rc = db_query(db, sql_paid_cycle, pp, 2, &rows);
+	if (rc)
+		goto out;
+	if (db_rows_count(rows) > 0) {
+		const char *j = db_rows_str(rows, 0, 1);
+		t->paid_json = strdup(j ? j : "null");
+		rc = t->paid_json ? 1 : -E_NOMEM;
+		goto out;
+	}
+	items = calloc(1, sizeof(*items));
+	if (!items) {
+		rc = -E_NOMEM;
+		goto out;
+	}
+	struct cand c = {
+	    .subscription_id = t->id,
+	    .quantity = db_rows_i64(sub, 0, 1),
+	    .item_id = db_rows_i64(sub, 0, 2),
+	    .cid = db_rows_str(sub, 0, 3),
+	    .sid = db_rows_str(sub, 0, 4),
+	    .partner_user_id = db_rows_str(sub, 0, 5),
+	    .cycle = day_of(day),
+	};
+	rc = claim_insert(db, items, &c, BILLING_BY_ADMIN, t->now, t->claimed_by, t->out);
+	if (rc == 1) /* another subscription on the same SID has a charge open */
+		rc = -E_SUBSCRIPTION_STATE_CONFLICT;
+out:
+	free(items);
+	db_rows_free(rows);
+	db_rows_free(sub);
+	return rc;
+}
+
+int store_billing_claim_now(struct db *db, int64_t subscription_id, const char *claimed_by,
+                            int64_t now, struct billing_attempt *out, char **paid_json)
+{
+	struct now_tx t = {subscription_id, now, claimed_by, out, NULL};
+	int rc;
+
+	*paid_json = NULL;
+	/* db_tx rolls back on any non-zero result, which is right for "already paid" too */
+	rc = db_tx(db, claim_now_fn, &t);
+	if (rc == 1)
+		*paid_json = t.paid_json;
+	else
+		free(t.paid_json);
+	return rc;
+}
+
+/* ---- apply ---------------------------------------------------------------------------------- */
+
+static const char sql_sub_lock[] =
+    "SELECT status, retry_state, retry_attempts, COALESCE(UNIX_TIMESTAMP(next_retry_at), 0), "
+    DATE_OF("first_payment_date") ", period, " DATE_OF("last_payment_date") ", "
+    DATE_OF("last_settled_cycle_date") ", " DATE_OF("failed_cycle_date") ", user_id, "
+    "receiver_real_name, receiver_phone, receiver_city, receiver_detail_address, "
+    "retry_state_before_unknown FROM subscriptions WHERE subscription_id = ? FOR UPDATE";
+enum {
+	S_STATUS,
+	S_RETRY,
+	S_ATTEMPTS,
+	S_RETRY_AT,
+	S_FIRST,
+	S_PERIOD,
+	S_LAST,
+	S_SETTLED,
+	S_FAILED_CYCLE,
+	S_USER,
+	S_NAME,
+	S_PHONE,
+	S_CITY,
+	S_DETAIL,
+	S_BEFORE
+};
+static const char sql_att_gate[] =
+    "SELECT b.status, b.origin_price, b.discount_p10, b.discount_price, b.real_price, s.period"
+    " FROM billing_attempt b JOIN subscriptions s ON s.subscription_id = b.subscription_id"
+    " WHERE b.billing_attempt_id = ?";
+static const char sql_order_insert[] =
+    "INSERT INTO orders (user_id, status, is_subscription, ordered_at_cart, is_renewal,"
+    " subscription_id, cycle_date, receiver_real_name, receiver_phone, receiver_city,"
+    " receiver_detail_address, total_items, total_quantity, total_price, total_discount_price,"
+    " expect_price, created_at, updated_at, paid_at) VALUES (?, 'COMPLETE', 1, 0, 1, ?, ?, ?, ?,"
+    " ?, ?, 1, ?, ?, ?, ?, FROM_UNIXTIME(?), FROM_UNIXTIME(?), FROM_UNIXTIME(?))";
+static const char sql_line_insert[] =
+    "INSERT INTO order_items (order_id, item_id, quantity, is_subscription, period, origin_price,"
+    " discount_p10, discount_price, real_price, subscription_id, created_at)"
+    " VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(?))";
+static const char sql_payment_insert[] =
+    "INSERT INTO payments (order_id, ready_no, status, payment_key, cid, partner_order_id,"
+    " partner_user_id, item_name, quantity, amount, tax_free_amount, tid, aid, sid,"
+    " payment_method_type, approved_total, approved_tax_free, approved_vat, approved_point,"
+    " approved_discount, approved_at, approval_result, created_at, updated_at)"
+    " VALUES (?, 1, 'APPROVED', ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+    " FROM_UNIXTIME(?), ?, FROM_UNIXTIME(?), FROM_UNIXTIME(?))";
+static const char sql_sales_add[] = "UPDATE items SET sales = sales + ? WHERE item_id = ?";
+static const char sql_cycle_upsert[] =
+    "INSERT INTO subscription_cycles (subscription_id, cycle_date, status, attempts, amount,"
+    " order_id, paid_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, FROM_UNIXTIME(?),"
+    " FROM_UNIXTIME(?), FROM_UNIXTIME(?)) ON DUPLICATE KEY UPDATE status = VALUES(status),"
+    " attempts = VALUES(attempts), amount = VALUES(amount), order_id = VALUES(order_id),"
+    " paid_at = VALUES(paid_at), updated_at = VALUES(updated_at)";
+static const char sql_cycle_delete_unknown[] =
+    "DELETE FROM subscription_cycles WHERE subscription_id = ? AND cycle_date = ?"
+    " AND status = 'UNKNOWN'";
+static const char sql_att_approved[] =
+    "UPDATE billing_attempt SET status = 'APPROVED', outcome = 'OK', counted = 0, tid = ?,"
+    " aid = ?, approved_amount = ?, amount_mismatch = ?, approved_at = FROM_UNIXTIME(?),"
+    " approval_result = ?, order_id = ?, error_code = NULL, error_message = NULL,"
+    " finished_at = FROM_UNIXTIME(?), resolved_by = ?, updated_at = FROM_UNIXTIME(?)"
+    " WHERE billing_attempt_id = ?";
+static const char sql_att_failed[] =
+    "UPDATE billing_attempt SET status = ?, outcome = ?, counted = ?, error_code = ?,"
+    " error_message = ?, method_result_code = ?, finished_at = FROM_UNIXTIME(?),"
+    " updated_at = FROM_UNIXTIME(?) WHERE billing_attempt_id = ?";
+static const char sql_sub_paid[] =
+    "UPDATE subscriptions SET status = ?, retry_state = 'NONE', retry_state_before_unknown = NULL,"
+    " failed_cycle_date = NULL, retry_attempts = 0, next_retry_at = NULL, last_failure_at = NULL,"
+    " last_failure_code = NULL, last_failure_message = NULL, charge_hold_until = NULL,"
+    " charge_hold_reason = NULL, last_payment_date = ?, last_settled_cycle_date = ?,"
+    " next_payment_date = ?, updated_at = FROM_UNIXTIME(?) WHERE subscription_id = ?";
+static const char sql_sub_declined[] =
+    "UPDATE subscriptions SET status = 'SUBSCRIBE_PAYMENT_FAIL', retry_state = ?,"
+    " retry_state_before_unknown = NULL, failed_cycle_date = ?, retry_attempts = ?,"
+    " next_retry_at = FROM_UNIXTIME(?), next_payment_date = ?, last_failure_at = FROM_UNIXTIME(?),"
+    " last_failure_code = ?, last_failure_message = ?, charge_hold_until = NULL,"
+    " charge_hold_reason = NULL, updated_at = FROM_UNIXTIME(?) WHERE subscription_id = ?";
+static const char sql_sub_last_failure[] =
+    "UPDATE subscriptions SET last_failure_at = FROM_UNIXTIME(?), last_failure_code = ?,"
+    " last_failure_message = ?, charge_hold_until = FROM_UNIXTIME(?), charge_hold_reason = ?,"
+    " updated_at = FROM_UNIXTIME(?) WHERE subscription_id = ?";
+static const char sql_sub_unknown[] =
+    "UPDATE subscriptions SET retry_state_before_unknown = ?, retry_state = 'UNKNOWN',"
+    " next_retry_at = NULL, last_failure_at = FROM_UNIXTIME(?), last_failure_code = ?,"
+    " last_failure_message = ?, updated_at = FROM_UNIXTIME(?) WHERE subscription_id = ?";
+
+/* The locked subscription row of one attempt. */
+struct sub_row {
+	struct db_rows *rows;
+};
+
+static const char *sub_s(const struct sub_row *s, int col)
+{
+	const char *v = db_rows_str(s->rows, 0, (size_t)col);
+	return v ? v : "";
+}
+
+static int64_t sub_i(const struct sub_row *s, int col)
+{
+	return db_rows_i64(s->rows, 0, (size_t)col);
+}
+
+static bool sub_cancelled(const struct sub_row *s)
+{
+	return strcmp(sub_s(s, S_STATUS), "SUBSCRIBE_CANCEL") == 0;
+}
+
+/* Counted declines on a's cycle before a (retry.attempts when the open cycle is a's). */
+static int prev_counted(const struct sub_row *s, const struct billing_attempt *a)
+{
+	if (day_of(sub_s(s, S_FAILED_CYCLE)) == a->cycle_date)
+		return (int)sub_i(s, S_ATTEMPTS);
+	return 0;
+}
+
+static int cycle_upsert(struct db *db, const struct billing_attempt *a, const char *status,
+                        int attempts, int64_t amount, int64_t order_id, int64_t paid_at,
+                        int64_t now)
+{
+	char day[CLOCK_DATE_LEN];
+	struct db_param p[] = {DB_I64(a->subscription_id),
+	                       day_param(a->cycle_date, day),
+	                       DB_STR(status),
+	                       DB_I64(attempts),
+	                       order_id ? DB_I64(amount) : DB_NULL(),
+	                       order_id ? DB_I64(order_id) : DB_NULL(),
+	                       order_id ? DB_I64(paid_at) : DB_NULL(),
+	                       DB_I64(now),
+	                       DB_I64(now)};
+	return db_exec(db, sql_cycle_upsert, p, sizeof(p) / sizeof(p[0]), NULL, NULL);
+}
+
+static int notify(struct db *db, const char *kind, const struct billing_attempt *a, int attempts,
+                  int64_t now)
+{
+	char payload[256], dedup[128], day[CLOCK_DATE_LEN];
+	int rc;
+
+	if (clock_format_day(a->cycle_date, day))
+		return -E_INTERNAL_ERROR;
+	snprintf(payload, sizeof(payload),
+	         "{\"subscriptionId\": %lld, \"cycleDate\": \"%s\", \"attemptId\": %lld,"
+	         " \"attempts\": %d}",
+	         (long long)a->subscription_id, day, (long long)a->id, attempts);
+	snprintf(dedup, sizeof(dedup), "%s:%lld:%s", kind, (long long)a->subscription_id, day);
+	rc = store_outbox_enqueue(db, kind, payload, dedup, now, now, NULL);
+	return rc == -E_DB_DUPLICATE ? 0 : rc;
+}
+
+static const char *failure_message(const struct billing_answer *ans)
+{
+	return ans->message[0] ? ans->message : NULL;
+}
+
+static int apply_approved(struct db *db, const struct billing_attempt *a,
+                          const struct billing_answer *ans, const struct sub_row *s,
+                          const struct db_rows *gate, int64_t now, const char *resolved_by,
+                          struct billing_apply_stats *st)
+{
+	int64_t approved_at = ans->approved_at >= 0 ? ans->approved_at : now;
+	int64_t origin = db_rows_i64(gate, 0, 1), p10 = db_rows_i64(gate, 0, 2);
+	int64_t disc = db_rows_i64(gate, 0, 3), real = db_rows_i64(gate, 0, 4);
+	int64_t period = db_rows_i64(gate, 0, 5);
+	int64_t approved_total = ans->amount.present ? ans->amount.total : a->amount;
+	int32_t today = clock_local_day((time_t)now);
+	int32_t first = day_of(sub_s(s, S_FIRST)), last = day_of(sub_s(s, S_LAST));
+	int32_t settled = day_of(sub_s(s, S_SETTLED)), next;
+	char cday[CLOCK_DATE_LEN], lday[CLOCK_DATE_LEN], sday[CLOCK_DATE_LEN], nday[CLOCK_DATE_LEN];
+	char key[64];
+	uint64_t order_id = 0;
+	char *json = NULL;
+	bool mismatch = approved_total != a->amount;
+	int rc;
+
+	if (today > last)
+		last = today;
+	if (a->cycle_date > settled)
+		settled = a->cycle_date;
+	next = sched_next(first, (int32_t)sub_i(s, S_PERIOD), last, settled, today);
+
+	struct db_param op[] = {DB_I64(sub_i(s, S_USER)),
+	                        DB_I64(a->subscription_id),
+	                        day_param(a->cycle_date, cday),
+	                        DB_STR(sub_s(s, S_NAME)),
+	                        DB_STR(sub_s(s, S_PHONE)),
+	                        DB_STR(sub_s(s, S_CITY)),
+	                        DB_STR(sub_s(s, S_DETAIL)),
+	                        DB_I64(a->quantity),
+	                        DB_I64(origin * a->quantity),
+	                        DB_I64(disc * a->quantity),
+	                        DB_I64(real * a->quantity),
+	                        DB_I64(now),
+	                        DB_I64(now),
+	                        DB_I64(approved_at)};
+	rc = db_exec(db, sql_order_insert, op, sizeof(op) / sizeof(op[0]), NULL, &order_id);
+	if (rc)
+		return rc;
+	struct db_param lp[] = {DB_I64(order_id), DB_I64(a->item_id), DB_I64(a->quantity),
+	                        DB_I64(period),   DB_I64(origin),     DB_I64(p10),
+	                        DB_I64(disc),     DB_I64(real),       DB_I64(a->subscription_id),
+	                        DB_I64(now)};
+	rc = db_exec(db, sql_line_insert, lp, sizeof(lp) / sizeof(lp[0]), NULL, NULL);
+	if (rc)
+		return rc;
+	json = billing_approval_json(a, ans, now);
+	if (!json)
+		return -E_NOMEM;
+	snprintf(key, sizeof(key), "renewal-att-%lld", (long long)a->id);
+	struct db_param pp[] = {DB_I64(order_id),
+	                        DB_STR(key),
+	                        DB_STR(a->cid),
+	                        DB_STR(a->partner_order_id),
+	                        DB_STR(a->partner_user_id),
+	                        DB_STR(a->item_name),
+	                        DB_I64(a->quantity),
+	                        DB_I64(a->amount),
+	                        DB_STR(ans->tid),
+	                        DB_STR(ans->aid),
+	                        DB_STR(a->sid),
+	                        DB_STR(ans->payment_method_type[0] ? ans->payment_method_type : NULL),
+	                        DB_I64(approved_total),
+	                        DB_I64(ans->amount.tax_free),
+	                        DB_I64(ans->amount.vat),
+	                        DB_I64(ans->amount.point),
+	                        DB_I64(ans->amount.discount),
+	                        DB_I64(approved_at),
+	                        DB_STR(json),
+	                        DB_I64(now),
+	                        DB_I64(now)};
+	rc = db_exec(db, sql_payment_insert, pp, sizeof(pp) / sizeof(pp[0]), NULL, NULL);
+	if (rc)
+		goto out;
+	struct db_param sp[] = {DB_I64(a->quantity), DB_I64(a->item_id)};
+	rc = db_exec(db, sql_sales_add, sp, 2, NULL, NULL);
+	if (rc)
+		goto out;
+	rc = cycle_upsert(db, a, "PAID", prev_counted(s, a) + 1, a->amount, (int64_t)order_id,
+	                  approved_at, now);
+	if (rc)
+		goto out;
+	struct db_param ap[] = {DB_STR(ans->tid),
+	                        DB_STR(ans->aid),
+	                        DB_I64(approved_total),
+	                        DB_I64(mismatch ? 1 : 0),
+	                        DB_I64(approved_at),
+	                        DB_STR(json),
+	                        DB_I64(order_id),
+	                        DB_I64(now),
+	                        DB_STR(resolved_by),
+	                        DB_I64(now),
+	                        DB_I64(a->id)};
+	rc = db_exec(db, sql_att_approved, ap, sizeof(ap) / sizeof(ap[0]), NULL, NULL);
+	if (rc)
+		goto out;
+	bool cancelled = sub_cancelled(s);
+	struct db_param up[] = {DB_STR(cancelled ? "SUBSCRIBE_CANCEL" : "SUBSCRIPTION"),
+	                        day_param(last, lday),
+	                        day_param(settled, sday),
+	                        cancelled ? DB_NULL() : day_param(next, nday),
+	                        DB_I64(now),
+	                        DB_I64(a->subscription_id)};
+	rc = db_exec(db, sql_sub_paid, up, sizeof(up) / sizeof(up[0]), NULL, NULL);
+	if (rc)
+		goto out;
+	if (st) {
+		st->approved++;
+		st->amount_mismatch += mismatch;
+		st->sales_items += a->quantity;
+	}
+out:
+	free(json);
+	return rc;
+}
+
+static int att_failed(struct db *db, const struct billing_attempt *a,
+                      const struct billing_answer *ans, const char *status, bool counted,
+                      int64_t now)
+{
+	struct db_param p[] = {DB_STR(status),
+	                       DB_STR(pay_class_name(ans->cls)),
+	                       DB_I64(counted ? 1 : 0),
+	                       DB_STR(ans->error_code[0] ? ans->error_code : NULL),
+	                       DB_STR(failure_message(ans)),
+	                       DB_STR(ans->method_result_code[0] ? ans->method_result_code : NULL),
+	                       DB_I64(now),
+	                       DB_I64(now),
+	                       DB_I64(a->id)};
+	return db_exec(db, sql_att_failed, p, sizeof(p) / sizeof(p[0]), NULL, NULL);
+}
+
+static int last_failure(struct db *db, const struct billing_attempt *a,
+                        const struct billing_answer *ans, int64_t hold_until, int64_t now)
+{
+	struct db_param p[] = {DB_I64(now),
+	                       DB_STR(ans->error_code[0] ? ans->error_code : NULL),
+	                       DB_STR(failure_message(ans)),
+	                       hold_until > 0 ? DB_I64(hold_until) : DB_NULL(),
+	                       DB_STR(hold_until > 0 ? pay_class_name(ans->cls) : NULL),
+	                       DB_I64(now),
+	                       DB_I64(a->subscription_id)};
+	return db_exec(db, sql_sub_last_failure, p, sizeof(p) / sizeof(p[0]), NULL, NULL);
+}
+
+static int apply_declined(struct db *db, const struct retry_policy *pol,
+                          const struct billing_attempt *a, const struct billing_answer *ans,
+                          const struct sub_row *s, int64_t now, struct billing_apply_stats *st)
+{
+	struct retry_decision d;
+	int32_t today = clock_local_day((time_t)now);
+	char fday[CLOCK_DATE_LEN], nday[CLOCK_DATE_LEN];
+	int prev = prev_counted(s, a);
+	int rc = att_failed(db, a, ans, "DECLINED", true, now);
+
+	if (rc)
+		return rc;
+	if (st)
+		st->declined++;
+	if (sub_cancelled(s)) {
+		rc = cycle_upsert(db, a, "FAILED", prev + 1, 0, 0, 0, now);
+		return rc ? rc : last_failure(db, a, ans, 0, now);
+	}
+	if (a->cycle_date > today) /* charge-now of a future cycle: §7.7, last paragraph */
+		return last_failure(db, a, ans, 0, now);
+	retry_decide(pol, ans->cls, prev,
+	             strcmp(sub_s(s, S_RETRY), "SCHEDULED") == 0 ? sub_i(s, S_RETRY_AT) : 0, now,
+	             &d);
+	bool exhausted = d.state == RETRY_EXHAUSTED;
+	struct db_param p[] = {DB_STR(retry_state_name(d.state)),
+	                       day_param(a->cycle_date, fday),
+	                       DB_I64(d.attempts),
+	                       exhausted ? DB_NULL() : DB_I64(d.next_retry_at),
+	                       exhausted ? DB_NULL() : day_param(a->cycle_date, nday),
+	                       DB_I64(now),
+	                       DB_STR(ans->error_code[0] ? ans->error_code : NULL),
+	                       DB_STR(failure_message(ans)),
+	                       DB_I64(now),
+	                       DB_I64(a->subscription_id)};
+	rc = db_exec(db, sql_sub_declined, p, sizeof(p) / sizeof(p[0]), NULL, NULL);
+	if (rc == 0)
+		rc = cycle_upsert(db, a, exhausted ? "FAILED" : "RETRYING", d.attempts, 0, 0, 0, now);
+	if (rc == 0 && d.first_failure)
+		rc = notify(db, "NOTIFY_PAYMENT_FAILED", a, d.attempts, now);
+	if (rc == 0 && exhausted) {
+		rc = notify(db, "NOTIFY_RETRY_EXHAUSTED", a, d.attempts, now);
+		if (st)
+			st->exhausted++;
+	}
+	return rc;
+}
+
+static int apply_unknown(struct db *db, const struct billing_attempt *a,
+                         const struct billing_answer *ans, const struct sub_row *s, int64_t now,
+                         struct billing_apply_stats *st)
+{
+	const char *retry = sub_s(s, S_RETRY);
+	const char *before = strcmp(retry, "UNKNOWN") == 0 ? db_rows_str(s->rows, 0, S_BEFORE) : retry;
+	int rc = att_failed(db, a, ans, "UNKNOWN", false, now);
+
+	if (rc)
+		return rc;
+	struct db_param p[] = {DB_STR(before && before[0] ? before : "NONE"),
+	                       DB_I64(now),
+	                       DB_STR(ans->error_code[0] ? ans->error_code : NULL),
+	                       DB_STR(failure_message(ans)),
+	                       DB_I64(now),
+	                       DB_I64(a->subscription_id)};
+	rc = db_exec(db, sql_sub_unknown, p, sizeof(p) / sizeof(p[0]), NULL, NULL);
+	if (rc == 0)
+		rc = cycle_upsert(db, a, "UNKNOWN", prev_counted(s, a) + 1, 0, 0, 0, now);
+	if (rc == 0 && st)
+		st->unknown++;
+	return rc;
+}
+
+static int apply_not_counted(struct db *db, const struct retry_policy *pol,
+                             const struct billing_attempt *a, const struct billing_answer *ans,
+                             int64_t now, struct billing_apply_stats *st)
+{
+	struct retry_decision d;
+	int rc = att_failed(db, a, ans, "FAILED", false, now);
+
+	if (rc)
+		return rc;
+	retry_decide(pol, ans->cls, 0, 0, now, &d);
+	if (st)
+		st->failed++;
+	/* an admin's charge-now is not automatic: no hold for it */
+	return last_failure(db, a, ans, a->by == BILLING_BY_ADMIN ? 0 : d.hold_until, now);
+}
+
+/* Applies one outcome to an attempt that must be in expect ("PENDING" or "UNKNOWN"). */
+static int apply_one(struct db *db, const struct retry_policy *pol, const struct billing_attempt *a,
+                     const struct billing_answer *ans, int64_t now, const char *expect,
+                     const char *resolved_by, struct billing_apply_stats *st)
+{
+	struct sub_row s = {NULL};
+	struct db_rows *gate = NULL;
+	struct db_param sp = DB_I64(a->subscription_id), gp = DB_I64(a->id);
+	int rc = db_query(db, sql_sub_lock, &sp, 1, &s.rows);
+
+	if (rc)
+		return rc;
+	if (db_rows_count(s.rows) == 0) {
+		rc = -E_SUBSCRIPTION_NOT_FOUND;
+		goto out;
+	}
+	rc = db_query(db, sql_att_gate, &gp, 1, &gate);
+	if (rc)
+		goto out;
+	if (db_rows_count(gate) == 0 || strcmp(db_rows_str(gate, 0, 0), expect) != 0) {
+		if (st)
+			st->skipped++;
+		goto out;
+	}
+	switch (ans->cls) {
+	case PAY_OK:
+		rc = apply_approved(db, a, ans, &s, gate, now, resolved_by, st);
+		break;
+	case PAY_DECLINED:
+	case PAY_SID_DEAD:
+	case PAY_LIMIT:
+		rc = apply_declined(db, pol, a, ans, &s, now, st);
+		break;
+	case PAY_UNKNOWN:
+	case PAY_VERIFY:
+		rc = apply_unknown(db, a, ans, &s, now, st);
+		break;
+	default:
+		rc = apply_not_counted(db, pol, a, ans, now, st);
+		break;
+	}
+out:
+	db_rows_free(gate);
+	db_rows_free(s.rows);
+	return rc;
+}
+
+struct apply_tx {
+	const struct retry_policy *pol;
+	const struct billing_outcome *o;
+	size_t n;
+	int64_t now;
+	struct billing_apply_stats st;
+};
+
+static int apply_fn(struct db *db, void *arg)
+{
+	struct apply_tx *t = arg;
+	int rc = 0;
+
+	memset(&t->st, 0, sizeof(t->st)); /* a retried transaction counts again from zero */
+	for (size_t i = 0; rc == 0 && i < t->n; i++)
+		rc = apply_one(db, t->pol, t->o[i].att, t->o[i].ans, t->now, "PENDING", "GATEWAY",
+		               &t->st);
+	return rc;
+}
+
+static void stats_add(struct billing_apply_stats *to, const struct billing_apply_stats *from)
+{
+	to->approved += from->approved;
+	to->declined += from->declined;
+	to->exhausted += from->exhausted;
+	to->failed += from->failed;
+	to->unknown += from->unknown;
+	to->skipped += from->skipped;
+	to->amount_mismatch += from->amount_mismatch;
+	to->sales_items += from->sales_items;
+}
+
+int store_billing_apply(struct db *db, const struct retry_policy *p, const struct billing_outcome *o,
+                        size_t n, int64_t now, struct billing_apply_stats *stats)
+{
+	struct apply_tx t = {p, o, n, now, {0}};
+	int rc;
+
+	if (n == 0)
+		return 0;
+	rc = db_tx(db, apply_fn, &t);
+	if (rc == 0 && stats)
+		stats_add(stats, &t.st);
+	return rc;
+}
+
+static const char sql_att_json[] =
+    "SELECT approval_result FROM billing_attempt WHERE billing_attempt_id = ?";
+
+int store_billing_approval_json(struct db *db, int64_t attempt_id, char **out)
+{
+	struct db_rows *rows = NULL;
+	struct db_param p = DB_I64(attempt_id);
+	int rc = db_query(db, sql_att_json, &p, 1, &rows);
+
+	if (rc)
+		return rc;
+	if (db_rows_count(rows) == 0 || !db_rows_str(rows, 0, 0))
+		rc = -E_DB_NO_ROW;
+	else if (!(*out = strdup(db_rows_str(rows, 0, 0))))
+		rc = -E_NOMEM;
+	db_rows_free(rows);
+	return rc;
+}
+
+/* ---- reconciler ----------------------------------------------------------------------------- */
+
+#define ATT_COLS                                                                                   \
+	"billing_attempt_id, subscription_id, item_id, " DATE_OF("cycle_date") ", attempt_no,"     \
+	" initiated_by, quantity, amount, UNIX_TIMESTAMP(claimed_at), cid, sid, partner_order_id," \
+	" partner_user_id, item_name "
+
+static void att_from_row(const struct db_rows *r, size_t i, struct billing_attempt *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->id = db_rows_i64(r, i, 0);
+	a->subscription_id = db_rows_i64(r, i, 1);
+	a->item_id = db_rows_i64(r, i, 2);
+	a->cycle_date = day_of(db_rows_str(r, i, 3));
+	a->attempt_no = (int)db_rows_i64(r, i, 4);
+	a->by = by_parse(db_rows_str(r, i, 5));
+	a->quantity = db_rows_i64(r, i, 6);
+	a->amount = db_rows_i64(r, i, 7);
+	a->claimed_at = db_rows_i64(r, i, 8);
+	copy_str(a->cid, sizeof(a->cid), db_rows_str(r, i, 9));
+	copy_str(a->sid, sizeof(a->sid), db_rows_str(r, i, 10));
+	copy_str(a->partner_order_id, sizeof(a->partner_order_id), db_rows_str(r, i, 11));
+	copy_str(a->partner_user_id, sizeof(a->partner_user_id), db_rows_str(r, i, 12));
+	copy_str(a->item_name, sizeof(a->item_name), db_rows_str(r, i, 13));
+	snprintf(a->payload, sizeof(a->payload), "att:%lld", (long long)a->id);
+}
+
+static const char sql_orphans[] =
+    "SELECT " ATT_COLS " FROM billing_attempt WHERE status = 'PENDING'"
+    " AND claimed_at < FROM_UNIXTIME(?) ORDER BY billing_attempt_id LIMIT ?";
+
+struct orphan_tx {
+	const struct billing_attempt *a;
+	int64_t now;
+	bool done;
+};
+
+static int orphan_fn(struct db *db, void *arg)
+{
+	struct orphan_tx *t = arg;
+	struct billing_answer ans;
+	struct billing_apply_stats st = {0};
+	int rc;
+
+	billing_answer_error(PAY_UNKNOWN, "ORPHANED",
+	                     "the daemon that made this call stopped before recording its answer",
+	                     &ans);
+	rc = apply_one(db, NULL, t->a, &ans, t->now, "PENDING", "RECONCILER", &st);
+	t->done = rc == 0 && st.unknown == 1;
+	return rc;
+}
+
+int store_billing_orphans(struct db *db, int64_t now, int64_t min_age_s, const int64_t *in_flight,
+                          size_t n_in_flight, size_t max, size_t *n)
+{
+	struct db_rows *rows = NULL;
+	struct db_param p[] = {DB_I64(now - min_age_s), DB_I64((int64_t)max)};
+	int rc = db_query(db, sql_orphans, p, 2, &rows);
+
+	*n = 0;
+	for (size_t i = 0; rc == 0 && i < db_rows_count(rows); i++) {
+		struct billing_attempt a;
+		bool mine = false;
+
+		att_from_row(rows, i, &a);
+		for (size_t k = 0; k < n_in_flight && !mine; k++)
+			mine = in_flight[k] == a.id;
+		if (mine)
+			continue;
+		struct orphan_tx t = {&a, now, false};
+		rc = db_tx(db, orphan_fn, &t);
+		if (rc == 0 && t.done)
+			(*n)++;
+	}
+	db_rows_free(rows);
+	return rc;
+}
+
+static const char sql_probes_due[] =
+    "SELECT billing_attempt_id, UNIX_TIMESTAMP(claimed_at), probe_count, cid, sid"
+    " FROM billing_attempt WHERE status = 'UNKNOWN' AND needs_admin = 0 AND admin_verdict IS NULL"
+    " AND tid IS NULL AND (last_probe_at IS NULL OR last_probe_at <= FROM_UNIXTIME(?))"
+    " AND ((probe_count = 0 AND claimed_at <= FROM_UNIXTIME(?))"
+    " OR (probe_count >= 1 AND claimed_at <= FROM_UNIXTIME(?)))"
+    " ORDER BY billing_attempt_id LIMIT ?";
+
+#define PROBE_RETRY_S 30 /* a failed probe is tried again after this */
+
+int store_billing_probes_due(struct db *db, int64_t now, int64_t first_s, int64_t second_s,
+                             struct billing_probe_due *out, size_t max, size_t *n)
+{
+	struct db_rows *rows = NULL;
+	struct db_param p[] = {DB_I64(now - PROBE_RETRY_S), DB_I64(now - first_s),
+	                       DB_I64(now - second_s), DB_I64((int64_t)max)};
+	int rc = db_query(db, sql_probes_due, p, 4, &rows);
+
+	*n = 0;
+	for (size_t i = 0; rc == 0 && i < db_rows_count(rows) && i < max; i++) {
+		out[i].id = db_rows_i64(rows, i, 0);
+		out[i].claimed_at = db_rows_i64(rows, i, 1);
+		out[i].probe_count = (int)db_rows_i64(rows, i, 2);
+		copy_str(out[i].cid, sizeof(out[i].cid), db_rows_str(rows, i, 3));
+		copy_str(out[i].sid, sizeof(out[i].sid), db_rows_str(rows, i, 4));
+		(*n)++;
+	}
+	db_rows_free(rows);
+	return rc;
+}
+
+static const char sql_att_by_id[] = "SELECT " ATT_COLS ", status FROM billing_attempt"
+                                    " WHERE billing_attempt_id = ?";
+static const char sql_att_resolved_failed[] =
+    "UPDATE billing_attempt SET status = 'FAILED', counted = 0, resolved_by = ?,"
+    " resolution_note = ?, needs_admin = 0, finished_at = FROM_UNIXTIME(?),"
+    " updated_at = FROM_UNIXTIME(?) WHERE billing_attempt_id = ? AND status = 'UNKNOWN'";
+static const char sql_sub_restore[] =
+    "UPDATE subscriptions SET retry_state = ?, retry_state_before_unknown = NULL,"
+    " next_retry_at = FROM_UNIXTIME(?), updated_at = FROM_UNIXTIME(?)"
+    " WHERE subscription_id = ? AND retry_state = 'UNKNOWN'";
+static const char sql_probe_note[] =
+    "UPDATE billing_attempt SET probe_count = probe_count + ?, needs_admin = ?,"
+    " last_probe_at = FROM_UNIXTIME(?), last_probe_result = ?, updated_at = FROM_UNIXTIME(?)"
+    " WHERE billing_attempt_id = ? AND status = 'UNKNOWN'";
+
+/* UNKNOWN → FAILED inside a transaction: the attempt, the subscription's retry state before
+ * the UNKNOWN, and the cycle row. */
+static int resolve_failed_locked(struct db *db, const struct billing_attempt *a,
+                                 const char *resolved_by, const char *note, int64_t now)
+{
+	struct sub_row s = {NULL};
+	struct db_param sp = DB_I64(a->subscription_id);
+	char day[CLOCK_DATE_LEN];
+	uint64_t n = 0;
+	int rc = db_query(db, sql_sub_lock, &sp, 1, &s.rows);
+
+	if (rc)
+		return rc;
+	if (db_rows_count(s.rows) == 0) {
+		rc = -E_SUBSCRIPTION_NOT_FOUND;
+		goto out;
+	}
+	struct db_param ap[] = {DB_STR(resolved_by), DB_STR(note), DB_I64(now), DB_I64(now),
+	                        DB_I64(a->id)};
+	rc = db_exec(db, sql_att_resolved_failed, ap, 5, &n, NULL);
+	if (rc || n == 0)
+		goto out;
+	if (strcmp(sub_s(&s, S_RETRY), "UNKNOWN") == 0) {
+		const char *before = db_rows_str(s.rows, 0, S_BEFORE);
+		bool cancelled = sub_cancelled(&s);
+		const char *state = before && before[0] ? before : "NONE";
+
+		if (cancelled && strcmp(state, "SCHEDULED") == 0)
+			state = "EXHAUSTED";
+		if (!cancelled && strcmp(sub_s(&s, S_STATUS), "SUBSCRIBE_PAYMENT_FAIL") == 0 &&
+		    strcmp(state, "NONE") == 0)
+			state = "SCHEDULED";
+		bool scheduled = strcmp(state, "SCHEDULED") == 0;
+		struct db_param rp[] = {DB_STR(state), scheduled ? DB_I64(now) : DB_NULL(),
+		                        DB_I64(now), DB_I64(a->subscription_id)};
+		rc = db_exec(db, sql_sub_restore, rp, 4, NULL, NULL);
+		if (rc)
+			goto out;
+		if (!cancelled && strcmp(state, "NONE") == 0) {
+			struct db_param dp[] = {DB_I64(a->subscription_id), day_param(a->cycle_date, day)};
+			rc = db_exec(db, sql_cycle_delete_unknown, dp, 2, NULL, NULL);
+		} else {
+			rc = cycle_upsert(db, a, scheduled ? "RETRYING" : "FAILED", prev_counted(&s, a),
+			                  0, 0, 0, now);
+		}
+	} else {
+		rc = cycle_upsert(db, a, "FAILED", prev_counted(&s, a), 0, 0, 0, now);
+	}
+out:
+	db_rows_free(s.rows);
+	return rc;
+}
+
+static int load_attempt(struct db *db, int64_t id, struct billing_attempt *a)
+{
+	struct db_rows *rows = NULL;
+	struct db_param p = DB_I64(id);
+	int rc = db_query(db, sql_att_by_id, &p, 1, &rows);
+
+	if (rc)
+		return rc;
+	if (db_rows_count(rows) == 0)
+		rc = -E_DB_NO_ROW;
+	else
+		att_from_row(rows, 0, a);
+	db_rows_free(rows);
+	return rc;
+}
+
+struct probe_tx {
+	int64_t id, now;
+	enum billing_probe verdict;
+	const char *note;
+	bool resolved;
+};
+
+static int probe_fn(struct db *db, void *arg)
+{
+	struct probe_tx *t = arg;
+	struct billing_attempt a;
+	struct db_rows *rows = NULL;
+	struct db_param gp = DB_I64(t->id);
+	int rc = load_attempt(db, t->id, &a);
+
+	t->resolved = false;
+	if (rc)
+		return rc;
+	/* lock order: subscription, then attempt */
+	struct db_param sp = DB_I64(a.subscription_id);
+	rc = db_query(db, "SELECT 1 FROM subscriptions WHERE subscription_id = ? FOR UPDATE", &sp, 1,
+	              &rows);
+	db_rows_free(rows);
+	rows = NULL;
+	if (rc)
+		return rc;
+	rc = db_query(db,
+	              "SELECT probe_count FROM billing_attempt WHERE billing_attempt_id = ?"
+	              " AND status = 'UNKNOWN' FOR UPDATE",
+	              &gp, 1, &rows);
+	if (rc)
+		return rc;
+	if (db_rows_count(rows) == 0) {
+		db_rows_free(rows);
+		return 0;
+	}
+	int count = (int)db_rows_i64(rows, 0, 0);
+	db_rows_free(rows);
+
+	int inc = t->verdict == BILLING_PROBE_ERROR ? 0 : 1;
+	int admin = t->verdict == BILLING_PROBE_MAYBE_CHARGED;
+	struct db_param np[] = {DB_I64(inc),     DB_I64(admin),   DB_I64(t->now),
+	                        DB_STR(t->note), DB_I64(t->now), DB_I64(t->id)};
+	rc = db_exec(db, sql_probe_note, np, 6, NULL, NULL);
+	if (rc == 0 && t->verdict == BILLING_PROBE_NOT_CHARGED && count + 1 >= 2) {
+		rc = resolve_failed_locked(db, &a, "RECONCILER",
+		                           "two SID status probes showed no charge since the claim",
+		                           t->now);
+		t->resolved = rc == 0;
+	}
+	return rc;
+}
+
+int store_billing_probe_record(struct db *db, int64_t id, enum billing_probe verdict,
+                               const char *note, int64_t now, bool *resolved)
+{
+	struct probe_tx t = {id, now, verdict, note, false};
+	int rc = db_tx(db, probe_fn, &t);
+
+	if (resolved)
+		*resolved = rc == 0 && t.resolved;
+	return rc;
+}
+
+static const char sql_flag_stale[] =
+    "UPDATE billing_attempt SET needs_admin = 1, resolution_note = COALESCE(resolution_note,"
+    " 'open for more than the reconciliation window: settle it by hand'),"
+    " updated_at = FROM_UNIXTIME(?) WHERE status = 'UNKNOWN' AND needs_admin = 0"
+    " AND claimed_at < FROM_UNIXTIME(?)";
+
+int store_billing_flag_stale_unknown(struct db *db, int64_t now, int64_t max_open_s, size_t *n)
+{
+	struct db_param p[] = {DB_I64(now), DB_I64(now - max_open_s)};
+	uint64_t affected = 0;
+	int rc = db_exec(db, sql_flag_stale, p, 2, &affected, NULL);
+
+	*n = rc == 0 ? (size_t)affected : 0;
+	return rc;
+}
+
+static const char sql_verdicts[] =
+    "SELECT " ATT_COLS ", admin_verdict, admin_tid FROM billing_attempt"
+    " WHERE status = 'UNKNOWN' AND admin_verdict IS NOT NULL ORDER BY billing_attempt_id LIMIT ?";
+
+int store_billing_verdicts(struct db *db, struct billing_verdict *out, size_t max, size_t *n)
+{
+	struct db_rows *rows = NULL;
+	struct db_param p = DB_I64((int64_t)max);
+	int rc = db_query(db, sql_verdicts, &p, 1, &rows);
+
+	*n = 0;
+	for (size_t i = 0; rc == 0 && i < db_rows_count(rows) && i < max; i++) {
+		att_from_row(rows, i, &out[i].att);
+		out[i].charged = db_rows_str(rows, i, 14) &&
+		                 strcmp(db_rows_str(rows, i, 14), "CHARGED") == 0;
+		copy_str(out[i].tid, sizeof(out[i].tid), db_rows_str(rows, i, 15));
+		(*n)++;
+	}
+	db_rows_free(rows);
+	return rc;
+}
+
+struct resolve_tx {
+	const struct retry_policy *pol;
+	const struct billing_attempt *a;
+	const struct billing_answer *ans;
+	int64_t id, now;
+	const char *by, *note;
+};
+
+static int resolve_failed_fn(struct db *db, void *arg)
+{
+	struct resolve_tx *t = arg;
+	struct billing_attempt a;
+	int rc = load_attempt(db, t->id, &a);
+
+	return rc ? rc : resolve_failed_locked(db, &a, t->by, t->note, t->now);
+}
+
+int store_billing_resolve_failed(struct db *db, int64_t id, const char *resolved_by,
+                                 const char *note, int64_t now)
+{
+	struct resolve_tx t = {.id = id, .now = now, .by = resolved_by, .note = note};
+	return db_tx(db, resolve_failed_fn, &t);
+}
+
+static const char sql_sub_clear_unknown[] =
+    "UPDATE subscriptions SET retry_state_before_unknown = NULL WHERE subscription_id = ?";
+
+static int resolve_charged_fn(struct db *db, void *arg)
+{
+	struct resolve_tx *t = arg;
+	struct billing_apply_stats st = {0};
+	int rc = apply_one(db, t->pol, t->a, t->ans, t->now, "UNKNOWN", "ADMIN", &st);
+
+	if (rc == 0 && st.approved == 1) {
+		struct db_param p = DB_I64(t->a->subscription_id);
+		rc = db_exec(db, sql_sub_clear_unknown, &p, 1, NULL, NULL);
+	}
+	return rc;
+}
+
+int store_billing_resolve_charged(struct db *db, const struct retry_policy *p,
+                                  const struct billing_attempt *att,
+                                  const struct billing_answer *ans, int64_t now)
+{
+	struct resolve_tx t = {.pol = p, .a = att, .ans = ans, .now = now};
+	return db_tx(db, resolve_charged_fn, &t);
+}
+
+static const char sql_verdict_rejected[] =
+    "UPDATE billing_attempt SET admin_verdict = NULL, admin_tid = NULL, needs_admin = 1,"
+    " resolution_note = ?, updated_at = FROM_UNIXTIME(?) WHERE billing_attempt_id = ?"
+    " AND status = 'UNKNOWN'";
+
+int store_billing_verdict_rejected(struct db *db, int64_t id, const char *note, int64_t now)
+{
+	struct db_param p[] = {DB_STR(note), DB_I64(now), DB_I64(id)};
+	return db_exec(db, sql_verdict_rejected, p, 3, NULL, NULL);
+}
+
+static const char sql_backlog[] =
+    "SELECT (SELECT COUNT(*) FROM subscriptions WHERE status = 'SUBSCRIPTION'"
+    " AND next_payment_date <= ? AND retry_state = 'NONE')"
+    " + (SELECT COUNT(*) FROM subscriptions WHERE retry_state = 'SCHEDULED'"
+    " AND next_retry_at <= FROM_UNIXTIME(?)),"
+    " (SELECT COUNT(*) FROM billing_attempt WHERE status = 'UNKNOWN'),"
+    " (SELECT COUNT(*) FROM billing_attempt WHERE status = 'UNKNOWN' AND needs_admin = 1),"
+    " (SELECT COUNT(*) FROM billing_attempt WHERE status = 'PENDING'),"
+    " (SELECT COUNT(*) FROM api_event WHERE status <> 'DONE')";
+
+int store_billing_backlog(struct db *db, int64_t now, int32_t cutoff, struct billing_backlog *out)
+{
+	struct db_rows *rows = NULL;
+	char day[CLOCK_DATE_LEN];
+	struct db_param p[] = {day_param(cutoff, day), DB_I64(now)};
+	int rc = db_query(db, sql_backlog, p, 2, &rows);
+
+	if (rc)
+		return rc;
+	out->due = db_rows_i64(rows, 0, 0);
+	out->unknown_open = db_rows_i64(rows, 0, 1);
+	out->needs_admin = db_rows_i64(rows, 0, 2);
+	out->pending = db_rows_i64(rows, 0, 3);
+	out->outbox_pending = db_rows_i64(rows, 0, 4);
+	db_rows_free(rows);
+	return 0;
+}
+
+static const char sql_due_list[] =
+    "SELECT s.subscription_id, " DATE_OF("s.failed_cycle_date") ", s.quantity * i.real_price, 1"
+    " FROM subscriptions s JOIN items i ON i.item_id = s.item_id"
+    " WHERE s.retry_state = 'SCHEDULED' AND s.next_retry_at <= FROM_UNIXTIME(?)"
+    " AND s.status = 'SUBSCRIBE_PAYMENT_FAIL'"
+    " AND (s.charge_hold_until IS NULL OR s.charge_hold_until <= FROM_UNIXTIME(?))"
+    " UNION ALL SELECT s.subscription_id, " DATE_OF("s.next_payment_date") ","
+    " s.quantity * i.real_price, 0 FROM subscriptions s JOIN items i ON i.item_id = s.item_id"
+    " WHERE s.status = 'SUBSCRIPTION' AND s.next_payment_date <= ? AND s.retry_state = 'NONE'"
+    " AND (s.charge_hold_until IS NULL OR s.charge_hold_until <= FROM_UNIXTIME(?))"
+    " LIMIT ?";
+
+int store_billing_due_list(struct db *db, int64_t now, int32_t cutoff, struct billing_due *out,
+                           size_t max, size_t *n)
+{
+	struct db_rows *rows = NULL;
+	char day[CLOCK_DATE_LEN];
+	struct db_param p[] = {DB_I64(now), DB_I64(now), day_param(cutoff, day), DB_I64(now),
+	                       DB_I64((int64_t)max)};
+	int rc = db_query(db, sql_due_list, p, 5, &rows);
+
+	*n = 0;
+	for (size_t i = 0; rc == 0 && i < db_rows_count(rows) && i < max; i++) {
+		out[i].subscription_id = db_rows_i64(rows, i, 0);
+		out[i].cycle_date = day_of(db_rows_str(rows, i, 1));
+		out[i].amount = db_rows_i64(rows, i, 2);
+		out[i].retry = db_rows_i64(rows, i, 3) != 0;
+		(*n)++;
+	}
+	db_rows_free(rows);
+	return rc;
+}
