@@ -8,6 +8,7 @@
 
 #include "common/cfg.h"
 #include "common/err.h"
+#include "core/retry.h"
 #include "external/kakaopay.h"
 #include "common/banned.h"
 
@@ -56,6 +57,10 @@ static const struct cfg_opt api_options[] = {
      "comma-separated IPv4 addresses or CIDRs allowed to read /metrics (empty: all)"},
     {"PV_PUBLIC_BASE_URL", CFG_STR, "http://localhost:8080", 1, 255, 0,
      "public URL of this API (payment redirects)"},
+    /* billing (API.md §2.7): the retry policy the API shows, the same option as the daemon's */
+    {"PV_BILLING_RETRY_DELAYS", CFG_STR, RETRY_DEFAULT_DELAYS, 0, 255, 0,
+     "retry delays after a declined recurring charge (s, m, h or d; retry.maxAttempts = 1 + "
+     "their number)"},
     /* payments (KAKAOPAY.md §0): options below this line */
     {"PV_KAKAOPAY_BASE_URL", CFG_STR, "https://open-api.kakaopay.com", 1, 255, 0,
      "Kakao Pay API base URL (http:// only for a loopback host)"},
@@ -244,6 +249,13 @@ int config_load(struct api_config *c, const char *file, char *err, size_t errlen
 	};
 	c->cid_onetime = cfg_str(cfg, "PV_KAKAOPAY_CID_ONETIME");
 	c->cid_subscription = cfg_str(cfg, "PV_KAKAOPAY_CID_SUBSCRIPTION");
+	if (retry_policy_parse(cfg_str(cfg, "PV_BILLING_RETRY_DELAYS"), &c->retry)) {
+		snprintf(err, errlen,
+		         "PV_BILLING_RETRY_DELAYS: expected a comma-separated list of at most %d "
+		         "delays, each 0..30d with an optional unit s, m, h or d (e.g. \"%s\")",
+		         RETRY_DELAYS_MAX, RETRY_DEFAULT_DELAYS);
+		goto fail;
+	}
 	if (kakaopay_config_check(&c->kakaopay)) {
 		snprintf(
 		    err, errlen,

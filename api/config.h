@@ -15,6 +15,7 @@
 #include "common/db.h"
 #include "common/redis.h"
 #include "common/token.h"
+#include "core/retry.h"
 #include "external/kakaopay.h"
 #include "external/oauth.h"
 
@@ -43,8 +44,9 @@ struct api_config {
 	size_t max_header;
 	int json_max_depth;
 	int idle_timeout_ms;
-	int views_flush_s;    /* item views: Redis -> items.views every this many seconds */
-	int main_cache_ttl_s; /* expiry of the cached main page */
+	int views_flush_s;         /* item views: Redis -> items.views every this many seconds */
+	int main_cache_ttl_s;      /* expiry of the cached main page */
+	struct retry_policy retry; /* PV_BILLING_RETRY_DELAYS: retry.maxAttempts (API.md §8.1) */
 	const char *profile;
 	const char *public_base_url;
 	const char *storefront_url;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api/auth.h"
 #include "api/cache.h"
@@ -19,6 +20,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "core/billing.h"
 #include "core/gateway.h"
 #include "core/payment.h"
 #include "core/refund.h"
@@ -824,5 +826,75 @@ out:
 	idem_abort(r, &idem);
 	free(res);
 	free(look);
+	return rc;
+}
+
+/* ---- POST /api/payments/approve/subscriptions/{subscriptionOrderId} (charge now, §7.7) ------ */
+
+/* The worker's gateway seen through gw_call, so charge-now's calls are logged and counted like
+ * every other Kakao Pay call of the API. ctx is the request. */
+static int logged_subscription(void *ctx, const struct pay_request *q, struct pay_result *res)
+{
+	return gw_call(ctx, PAY_OP_SUBSCRIPTION, q, res);
+}
+
+static int logged_status(void *ctx, const struct pay_request *q, struct pay_result *res)
+{
+	return gw_call(ctx, PAY_OP_STATUS, q, res);
+}
+
+/* The §7.7 error of a charge that did not succeed. */
+static int charge_now_error(enum pay_class cls)
+{
+	switch (cls) {
+	case PAY_DECLINED:
+	case PAY_SID_DEAD:
+	case PAY_LIMIT:
+		return -E_SUBSCRIPTION_PAYMENT_FAILED;
+	case PAY_UNKNOWN:
+	case PAY_VERIFY:
+		return -E_PAYMENT_GATEWAY_TIMEOUT;
+	default:
+		return -E_PAYMENT_GATEWAY_ERROR;
+	}
+}
+
+int h_payment_charge_now(struct req *r)
+{
+	struct idem idem = IDEM_INIT;
+	struct field_errors fe = {0};
+	struct billing_now_result out = {0};
+	struct pay_gateway gw = {.ctx = r,
+	                         .subscription = logged_subscription,
+	                         .status = logged_status};
+	char by[96];
+	int64_t id = 0;
+	cJSON *data = NULL;
+	int rc;
+
+	if (idem_begin(r, &idem))
+		return 0;
+	rc = req_path_id(r, 0, "subscriptionOrderId", &fe, &id);
+	if (rc < 0) {
+		idem_send_field_errors(r, &idem, &fe);
+		goto out;
+	}
+	snprintf(by, sizeof(by), "api:%d:admin:%" PRId64, (int)getpid(), r->auth.uid);
+	rc = rc == 1 ? -E_SUBSCRIPTION_NOT_FOUND
+	             : billing_charge_now(r->w->db, &gw, &r->cfg->retry, id, by,
+	                                  (int64_t)clock_now(), &out);
+	if (rc == 0 && out.cls != PAY_OK)
+		rc = charge_now_error(out.cls);
+	if (rc == 0 && !(data = cJSON_Parse(out.approval_json ? out.approval_json : "")))
+		rc = -E_INTERNAL_ERROR;
+	log_info("charge now", "subscription:i", (long long)id, "by:i", (long long)r->auth.uid,
+	         "class:s", rc && rc != charge_now_error(out.cls) ? "ERROR" : pay_class_name(out.cls));
+	if (rc)
+		idem_send_error(r, &idem, rc, NULL);
+	else
+		rc = idem_send_data(r, &idem, 200, data);
+out:
+	idem_abort(r, &idem);
+	free(out.approval_json);
 	return rc;
 }

@@ -65,11 +65,17 @@ int h_payment_approve(struct req *r);
 int h_payment_cancel(struct req *r);
 int h_payment_fail(struct req *r);
 int h_payment_lookup(struct req *r);
+int h_payment_charge_now(struct req *r); /* §7.7, admin */
 int h_payment_refund(struct req *r);
 
 /* h_subscriptions.c (§8, §7.8) */
 int h_payment_subscription_cancel(struct req *r);
 int h_subscription_cancel(struct req *r);
+int h_subscription_get(struct req *r);
+int h_subscription_period(struct req *r);
+int h_subscription_pause(struct req *r);
+int h_subscription_resume(struct req *r);
+int h_subscription_skip(struct req *r);
 
 /* h_oauth.c (§3.7): declarations below this line */
 int h_oauth_authorize(struct req *r);

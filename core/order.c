@@ -125,11 +125,29 @@ const char *order_rule_phone(const char *v)
 	return user_phone_valid(v) ? NULL : ORDER_REASON_PHONE;
 }
 
-bool order_sub_change_allowed(int sub_status, bool retry_unknown, bool charge_open)
+/* §2.5's table: [operation][status] in the order of enum sub_status (SUBSCRIPTION, PAUSED,
+ * SUBSCRIBE_PAYMENT_FAIL, SUBSCRIBE_CANCEL). */
+static const bool sub_op_table[SUB_OP_COUNT][SUB_STATUS_COUNT] = {
+    [SUB_OP_CHANGE] = {true, true, false, false},     /* period, quantity */
+    [SUB_OP_PAUSE] = {true, false, false, false},     /* pause */
+    [SUB_OP_RESUME] = {false, true, false, false},    /* resume */
+    [SUB_OP_SKIP] = {true, false, false, false},      /* skip next cycle */
+    [SUB_OP_CANCEL] = {true, true, true, false},      /* cancel */
+    [SUB_OP_CHARGE_NOW] = {true, false, true, false}, /* charge now (admin) */
+};
+
+bool sub_op_allowed(enum sub_op op, int sub_status, bool retry_unknown, bool charge_open)
 {
-	if (sub_status != SUB_SUBSCRIPTION && sub_status != SUB_PAUSED)
+	if ((int)op < 0 || (int)op >= SUB_OP_COUNT || sub_status < 0 ||
+	    sub_status >= SUB_STATUS_COUNT || !sub_op_table[op][sub_status])
 		return false;
-	return !retry_unknown && !charge_open;
+	/* cancel is the one operation a charge in flight or UNKNOWN does not block */
+	return op == SUB_OP_CANCEL || (!retry_unknown && !charge_open);
+}
+
+bool sub_next_date_shown(int sub_status, bool retry_exhausted)
+{
+	return sub_status != SUB_PAUSED && sub_status != SUB_CANCEL && !retry_exhausted;
 }
 
 void order_line_release(struct order_line *l)

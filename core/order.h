@@ -80,12 +80,28 @@ const char *order_rule_detail_address(const char *v);
 const char *order_rule_real_name(const char *v);
 const char *order_rule_phone(const char *v);
 
+/* The operations of the table "allowed operations per status" of §2.5. */
+enum sub_op {
+	SUB_OP_CHANGE, /* change period, change quantity */
+	SUB_OP_PAUSE,
+	SUB_OP_RESUME,
+	SUB_OP_SKIP, /* skip the next cycle */
+	SUB_OP_CANCEL,
+	SUB_OP_CHARGE_NOW, /* admin */
+};
+#define SUB_OP_COUNT 6
+
 /*
- * §2.5 "change period, change quantity": allowed in SUBSCRIPTION and PAUSED only, and never
- * while a charge is in flight or UNKNOWN (retry_unknown: retry.state is UNKNOWN;
- * charge_open: a billing attempt of it is PENDING or UNKNOWN).
+ * §2.5: true when op is allowed on a subscription in sub_status (enum sub_status; anything
+ * else is refused). Every operation but cancel is also refused while a charge is in flight
+ * or UNKNOWN: retry_unknown = retry.state is UNKNOWN, charge_open = a billing attempt of the
+ * subscription is PENDING or UNKNOWN.
  */
-bool order_sub_change_allowed(int sub_status, bool retry_unknown, bool charge_open);
+bool sub_op_allowed(enum sub_op op, int sub_status, bool retry_unknown, bool charge_open);
+
+/* §2.6, §6.4, §8.1: nextPaymentDate is shown (not null) unless the subscription is PAUSED,
+ * SUBSCRIBE_CANCEL or has its retries exhausted. */
+bool sub_next_date_shown(int sub_status, bool retry_exhausted);
 
 struct order_line {
 	int64_t order_item_id;

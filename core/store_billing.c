@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/err.h"
+#include "core/order.h"
 #include "core/payment.h"
 #include "core/sched.h"
 #include "core/store_outbox.h"
@@ -321,15 +322,12 @@ static int claim_now_fn(struct db *db, void *arg)
 	}
 	status = db_rows_str(sub, 0, 6);
 	retry = db_rows_str(sub, 0, 7);
-	if (strcmp(status, "PAUSED") == 0 || strcmp(status, "SUBSCRIBE_CANCEL") == 0 ||
-	    strcmp(retry, "UNKNOWN") == 0) {
-		rc = -E_SUBSCRIPTION_STATE_CONFLICT;
-		goto out;
-	}
 	rc = db_query(db, sql_open_of_sub, &p, 1, &rows);
 	if (rc)
 		goto out;
-	if (db_rows_count(rows) > 0) {
+	/* the one table of §2.5 (core/order.c) */
+	if (!sub_op_allowed(SUB_OP_CHARGE_NOW, sub_status_parse(status),
+	                    strcmp(retry, "UNKNOWN") == 0, db_rows_count(rows) > 0)) {
 		rc = -E_SUBSCRIPTION_STATE_CONFLICT;
 		goto out;
 	}

@@ -10,6 +10,7 @@
 #include "common/err.h"
 #include "core/category.h"
 #include "core/price.h"
+#include "core/store_subscription.h"
 #include "common/banned.h"
 
 /* ---- statements ----------------------------------------------------------------------------- */
@@ -94,17 +95,6 @@ static const char sql_sq_line[] =
     "SELECT COALESCE((SELECT s.subscription_id FROM subscriptions s"
     " WHERE s.order_item_id = oi.order_item_id), oi.subscription_id)"
     " FROM order_items oi WHERE oi.order_item_id = ? AND oi.order_id = ?";
-/*
- * Locking reads see the latest committed rows, whatever snapshot the transaction's first read
- * took: the subscription row is locked (the billing daemon claims a cycle under the same
- * lock) and its open attempts are read with a shared lock.
- */
-static const char sql_sq_lock[] = "SELECT s.status, s.retry_state = 'UNKNOWN'"
-                                  " FROM subscriptions s WHERE s.subscription_id = ? FOR UPDATE";
-static const char sql_sq_open[] =
-    "SELECT COUNT(*) FROM billing_attempt b"
-    " WHERE b.subscription_id = ? AND b.status IN ('PENDING', 'UNKNOWN')"
-    " LOCK IN SHARE MODE";
 static const char sql_sq_update[] =
     "UPDATE subscriptions SET quantity = ?, updated_at = FROM_UNIXTIME(?)"
     " WHERE subscription_id = ?";
@@ -558,8 +548,8 @@ int store_order_subscriptions(struct db *db, const struct order_list_query *q,
 		s->status = sub_status_parse(db_rows_str(rows, i, 9));
 		s->period = (int32_t)db_rows_i64(rows, i, 10);
 		/* §2.6: no next date while paused, cancelled or with retries exhausted */
-		if (next && strlen(next) == 10 && s->status != SUB_PAUSED &&
-		    s->status != SUB_CANCEL && !(retry && !strcmp(retry, "EXHAUSTED")))
+		if (next && strlen(next) == 10 &&
+		    sub_next_date_shown(s->status, retry && !strcmp(retry, "EXHAUSTED")))
 			memcpy(s->next_payment_date, next, 11);
 	}
 	*out = res;
@@ -587,9 +577,9 @@ static int sub_quantity_fn(struct db *db, void *arg)
 {
 	struct sub_quantity_tx *t = arg;
 	struct db_rows *rows = NULL;
-	bool retry_unknown, charge_open;
+	struct sub_state st;
 	int64_t sub_id;
-	int rc, status;
+	int rc;
 
 	struct db_param op[1] = {DB_I64(t->order_id)};
 	rc = db_query(db, sql_sq_order, op, 1, &rows);
@@ -616,24 +606,11 @@ static int sub_quantity_fn(struct db *db, void *arg)
 	if (rc)
 		return rc;
 
-	struct db_param sp[1] = {DB_I64(sub_id)};
-	rc = db_query(db, sql_sq_lock, sp, 1, &rows);
+	/* the row lock and the §2.5 rule every change of a subscription goes through (the
+	 * owner is the order's, checked above) */
+	rc = store_subscription_lock_for(db, sub_id, SUB_OP_CHANGE, t->actor_uid, &st);
 	if (rc)
 		return rc;
-	if (db_rows_count(rows) == 0) {
-		db_rows_free(rows);
-		return -E_SUBSCRIPTION_NOT_FOUND;
-	}
-	status = sub_status_parse(db_rows_str(rows, 0, 0));
-	retry_unknown = db_rows_i64(rows, 0, 1) != 0;
-	db_rows_free(rows);
-	rc = db_query(db, sql_sq_open, sp, 1, &rows);
-	if (rc)
-		return rc;
-	charge_open = db_rows_count(rows) && db_rows_i64(rows, 0, 0) > 0;
-	db_rows_free(rows);
-	if (!order_sub_change_allowed(status, retry_unknown, charge_open))
-		return -E_SUBSCRIPTION_STATE_CONFLICT;
 
 	struct db_param up[3] = {DB_I64(t->quantity), DB_I64(t->now), DB_I64(sub_id)};
 	return db_exec(db, sql_sq_update, up, 3, NULL, NULL);

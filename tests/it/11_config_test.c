@@ -55,6 +55,7 @@ START_TEST(help_lists_every_option)
 					      "PV_PASSWORD_HASH_CONCURRENCY",
 					      "PV_VIEWS_FLUSH_S",
 					      "PV_MAIN_CACHE_TTL_S",
+					      "PV_BILLING_RETRY_DELAYS",
 					      "PV_KAKAOPAY_BASE_URL",
 					      "PV_KAKAOPAY_SECRET_KEY",
 					      "PV_KAKAOPAY_CID_ONETIME",
@@ -107,6 +108,8 @@ static const char *const bad_values[][2] = {
 	{"PV_TRUSTED_PROXIES", "not-an-address"},
 	{"PV_METRICS_ALLOW", "10.0.0.0/99"},
 	{"PV_TIMEZONE", "Nowhere/Atlantis"},
+	{"PV_BILLING_RETRY_DELAYS", "0,24x"},
+	{"PV_BILLING_RETRY_DELAYS", "0,24h,"},
 	{"PV_KAKAOPAY_SECRET_KEY", ""}, /* required (KAKAOPAY.md §0) */
 	{"PV_KAKAOPAY_BASE_URL", "http://pay.example.com"}, /* http:// only for loopback */
 	{"PV_KAKAOPAY_TIMEOUT_MS", "0"},

@@ -19,10 +19,6 @@
 #include "tests/it/lib/orders.h"
 #include "common/banned.h"
 
-#define ACCEPT_JSON "Accept: application/json"
-
-static const char *const json_hdr[] = {ACCEPT_JSON, NULL};
-
 static int64_t sql_i64_1(const char *sql, int64_t v)
 {
 	struct db_param p[] = {DB_I64(v)};
@@ -76,8 +72,6 @@ static int64_t paid_subs_at(struct it_loc at, struct it_user *u, int nsubs, int6
 	struct it_resp r = IT_RESP_INIT;
 	struct it_ord_item items[2];
 	struct it_ord_line lines[2];
-	struct it_fp_pay p;
-	char path[256], *tid;
 	int64_t order_id;
 
 	for (int i = 0; i < nsubs; i++) {
@@ -85,20 +79,8 @@ static int64_t paid_subs_at(struct it_loc at, struct it_user *u, int nsubs, int6
 		lines[i] = (struct it_ord_line){items[i].id, 1 + i, true, 30};
 	}
 	order_id = it_ord_place_at(at, u, lines, (size_t)nsubs, &r);
-	snprintf(path, sizeof(path), "/api/payments/%" PRId64, order_id);
-	it_req_at(at, "POST", path, u->access, NULL, NULL, &r);
-	it_check_at(at, &r, r.status == 201, "ready: expected 201");
-	tid = sql_str_1(
-	    "SELECT tid FROM payments WHERE order_id = ? ORDER BY ready_no DESC LIMIT 1", order_id);
-	memset(&p, 0, sizeof(p));
-	snprintf(p.tid, sizeof(p.tid), "%s", tid);
-	free(tid);
-	it_fp_click_at(at, &p, "approve", NULL, 0);
-	snprintf(path, sizeof(path), "/api/payments/approve/%" PRId64 "?pg_token=%s", order_id,
-	         p.token);
-	it_req_at(at, "GET", path, NULL, NULL, json_hdr, &r);
-	it_check_at(at, &r, r.status == 200, "approve: expected 200");
 	it_resp_free(&r);
+	it_fp_pay_order_at(at, u, order_id);
 	for (int i = 0; i < nsubs; i++) {
 		struct db_param q[] = {DB_I64(order_id), DB_I64(i)};
 		ids[i] =

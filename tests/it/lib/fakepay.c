@@ -4,6 +4,7 @@
 #include "tests/it/lib/fakepay.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -224,6 +225,30 @@ void it_fp_paid_at(struct it_loc at, struct it_fp_pay *p)
 	sid = cJSON_GetObjectItemCaseSensitive(r.json, "sid");
 	if (cJSON_IsString(sid))
 		snprintf(p->sid, sizeof(p->sid), "%s", sid->valuestring);
+	it_resp_free(&r);
+}
+
+void it_fp_pay_order_at(struct it_loc at, const struct it_user *u, int64_t order_id)
+{
+	static const char *const accept_json[] = {"Accept: application/json", NULL};
+	struct it_resp r = IT_RESP_INIT;
+	struct db_param q[] = {DB_I64(order_id)};
+	struct it_fp_pay p;
+	char path[256], *tid;
+
+	snprintf(path, sizeof(path), "/api/payments/%" PRId64, order_id);
+	it_req_at(at, "POST", path, u->access, NULL, NULL, &r);
+	it_check_at(at, &r, r.status == 201, "ready: expected 201");
+	tid = it_sql_str_at(
+	    at, "SELECT tid FROM payments WHERE order_id = ? ORDER BY ready_no DESC LIMIT 1", q, 1);
+	memset(&p, 0, sizeof(p));
+	snprintf(p.tid, sizeof(p.tid), "%s", tid ? tid : "");
+	free(tid);
+	it_fp_click_at(at, &p, "approve", NULL, 0);
+	snprintf(path, sizeof(path), "/api/payments/approve/%" PRId64 "?pg_token=%s", order_id,
+	         p.token);
+	it_req_at(at, "GET", path, NULL, NULL, accept_json, &r);
+	it_check_at(at, &r, r.status == 200, "approve: expected 200");
 	it_resp_free(&r);
 }
 

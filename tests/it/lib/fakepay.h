@@ -70,6 +70,10 @@ void it_fp_ready_at(struct it_loc at, struct it_fp_pay *p);
 void it_fp_click_at(struct it_loc at, struct it_fp_pay *p, const char *action, char *loc, size_t n);
 /* ready, click approve, approve → 200 (stores aid, and sid for a subscription CID). */
 void it_fp_paid_at(struct it_loc at, struct it_fp_pay *p);
+/* Pays order_id of u end to end through pillivery-api and the fake: POST /api/payments/{id}
+ * (201), click approve, GET /api/payments/approve/{id}?pg_token= (200). */
+void it_fp_pay_order_at(struct it_loc at, const struct it_user *u, int64_t order_id);
+#define it_fp_pay_order(u, order_id)   it_fp_pay_order_at(IT_HERE, u, order_id)
 #define it_fp_ready(p)                 it_fp_ready_at(IT_HERE, p)
 #define it_fp_click(p, action, loc, n) it_fp_click_at(IT_HERE, p, action, loc, n)
 #define it_fp_paid(p)                  it_fp_paid_at(IT_HERE, p)

@@ -185,16 +185,60 @@ END_TEST
 START_TEST(test_subscription_quantity_change)
 {
 	/* §2.5: change quantity only in SUBSCRIPTION and PAUSED ... */
-	ck_assert(order_sub_change_allowed(SUB_SUBSCRIPTION, false, false));
-	ck_assert(order_sub_change_allowed(SUB_PAUSED, false, false));
-	ck_assert(!order_sub_change_allowed(SUB_PAYMENT_FAIL, false, false));
-	ck_assert(!order_sub_change_allowed(SUB_CANCEL, false, false));
-	ck_assert(!order_sub_change_allowed(-1, false, false));
+	ck_assert(sub_op_allowed(SUB_OP_CHANGE, SUB_SUBSCRIPTION, false, false));
+	ck_assert(sub_op_allowed(SUB_OP_CHANGE, SUB_PAUSED, false, false));
+	ck_assert(!sub_op_allowed(SUB_OP_CHANGE, SUB_PAYMENT_FAIL, false, false));
+	ck_assert(!sub_op_allowed(SUB_OP_CHANGE, SUB_CANCEL, false, false));
+	ck_assert(!sub_op_allowed(SUB_OP_CHANGE, -1, false, false));
 	/* ... and never while a charge is in flight or UNKNOWN */
-	ck_assert(!order_sub_change_allowed(SUB_SUBSCRIPTION, true, false));
-	ck_assert(!order_sub_change_allowed(SUB_SUBSCRIPTION, false, true));
-	ck_assert(!order_sub_change_allowed(SUB_PAUSED, false, true));
-	ck_assert(!order_sub_change_allowed(SUB_PAUSED, true, true));
+	ck_assert(!sub_op_allowed(SUB_OP_CHANGE, SUB_SUBSCRIPTION, true, false));
+	ck_assert(!sub_op_allowed(SUB_OP_CHANGE, SUB_SUBSCRIPTION, false, true));
+	ck_assert(!sub_op_allowed(SUB_OP_CHANGE, SUB_PAUSED, false, true));
+	ck_assert(!sub_op_allowed(SUB_OP_CHANGE, SUB_PAUSED, true, true));
+}
+END_TEST
+
+START_TEST(test_subscription_operation_table)
+{
+	/* §2.5 "allowed operations per status", row by row (S, P, F, C) */
+	static const struct {
+		enum sub_op op;
+		bool allowed[SUB_STATUS_COUNT];
+	} rows[] = {
+	    {SUB_OP_CHANGE, {true, true, false, false}},
+	    {SUB_OP_PAUSE, {true, false, false, false}},
+	    {SUB_OP_RESUME, {false, true, false, false}},
+	    {SUB_OP_SKIP, {true, false, false, false}},
+	    {SUB_OP_CANCEL, {true, true, true, false}},
+	    {SUB_OP_CHARGE_NOW, {true, false, true, false}},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		for (int st = 0; st < SUB_STATUS_COUNT; st++) {
+			bool cancel = rows[i].op == SUB_OP_CANCEL;
+
+			ck_assert_msg(sub_op_allowed(rows[i].op, st, false, false) ==
+			                  rows[i].allowed[st],
+			              "op %d status %d", (int)rows[i].op, st);
+			/* in flight or UNKNOWN: everything refused but cancel */
+			ck_assert(sub_op_allowed(rows[i].op, st, true, false) ==
+			          (cancel && rows[i].allowed[st]));
+			ck_assert(sub_op_allowed(rows[i].op, st, false, true) ==
+			          (cancel && rows[i].allowed[st]));
+		}
+		ck_assert(!sub_op_allowed(rows[i].op, SUB_STATUS_COUNT, false, false));
+	}
+	ck_assert(!sub_op_allowed((enum sub_op)SUB_OP_COUNT, SUB_SUBSCRIPTION, false, false));
+}
+END_TEST
+
+START_TEST(test_subscription_next_date_shown)
+{
+	ck_assert(sub_next_date_shown(SUB_SUBSCRIPTION, false));
+	ck_assert(sub_next_date_shown(SUB_PAYMENT_FAIL, false)); /* the open cycle while retrying */
+	ck_assert(!sub_next_date_shown(SUB_PAYMENT_FAIL, true));
+	ck_assert(!sub_next_date_shown(SUB_PAUSED, false));
+	ck_assert(!sub_next_date_shown(SUB_CANCEL, false));
 }
 END_TEST
 
@@ -263,6 +307,8 @@ Suite *order_suite(void)
 	tcase_add_test(tc, test_line_rules);
 	tcase_add_test(tc, test_receiver_rules);
 	tcase_add_test(tc, test_subscription_quantity_change);
+	tcase_add_test(tc, test_subscription_operation_table);
+	tcase_add_test(tc, test_subscription_next_date_shown);
 	tcase_add_test(tc, test_totals_example);
 	tcase_add_test(tc, test_totals_at_the_bounds);
 	tcase_add_test(tc, test_release_is_idempotent);
