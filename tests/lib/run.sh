@@ -2,11 +2,11 @@
 # run.sh: the demo behind `make run`. Starts a private MariaDB and Redis under ./var/run
 # (data kept between runs; `make reset` wipes it), applies the migrations, loads the demo
 # catalogue once, creates a demo customer and a demo admin, starts the fake Kakao Pay gateway
-# (tests/fakes/kakaopay, KAKAOPAY.md §4) and pillivery-api, prints where to look, and stops
-# everything cleanly on Ctrl-C.
+# (tests/fakes/kakaopay, KAKAOPAY.md §4), pillivery-api and pillivery-billing, prints where to
+# look, and stops everything cleanly on Ctrl-C.
 #
 # Ports (override when busy): PV_RUN_DB_PORT 3307, PV_RUN_REDIS_PORT 6380, PV_API_PORT 8080,
-# PV_RUN_FAKEPAY_PORT 18090. PV_KAKAOPAY_BASE_URL and PV_KAKAOPAY_SECRET_KEY, when already set,
+# PV_RUN_FAKEPAY_PORT 18090, PV_BILLING_PORT 8081. PV_KAKAOPAY_BASE_URL and PV_KAKAOPAY_SECRET_KEY, when already set,
 # are kept (KAKAOPAY.md §0); otherwise they point the API at the fake.
 # Every PV_* variable already set in the environment is passed through unchanged.
 set -u
@@ -22,12 +22,18 @@ redis_port=${PV_RUN_REDIS_PORT:-6380}
 mkdir -p "$var"
 
 api_pid=
+billing_pid=
 fake_pid=
 oauth_pid=
 stop_all() {
 	trap - INT TERM EXIT
 	echo
 	echo "pillivery: stopping"
+	if [ -n "$billing_pid" ] && kill -0 "$billing_pid" 2> /dev/null; then
+		kill -TERM "$billing_pid" 2> /dev/null
+		wait "$billing_pid" 2> /dev/null
+	fi
+	rm -f "$var/billing.pid"
 	if [ -n "$api_pid" ] && kill -0 "$api_pid" 2> /dev/null; then
 		kill -TERM "$api_pid" 2> /dev/null
 		wait "$api_pid" 2> /dev/null
@@ -144,6 +150,23 @@ if ! curl -fsS "$api/health" > /dev/null 2>&1; then
 	exit 1
 fi
 
+# The billing daemon: charges due subscriptions every few seconds (DESIGN.md §5).
+export PV_BILLING_PORT=${PV_BILLING_PORT:-8081}
+billing=http://127.0.0.1:$PV_BILLING_PORT
+"$bin/pillivery-billing" >> "$var/billing.log" 2>&1 &
+billing_pid=$!
+echo "$billing_pid" > "$var/billing.pid"
+for _ in $(seq 1 100); do
+	curl -fsS "$billing/health" > /dev/null 2>&1 && break
+	kill -0 "$billing_pid" 2> /dev/null || break
+	sleep 0.1
+done
+if ! curl -fsS "$billing/health" > /dev/null 2>&1; then
+	echo "pillivery: pillivery-billing did not start; last lines of var/run/billing.log:" >&2
+	tail -n 20 "$var/billing.log" >&2
+	exit 1
+fi
+
 # Demo accounts (created once): a customer and an admin.
 demo_user() {
 	curl -s -o /dev/null -X POST "$api/api/users" -H 'Content-Type: application/json' -d "$1"
@@ -161,6 +184,9 @@ cat << TXT
   API            $api            (logs: var/run/api.log, JSON lines)
   API docs       $api/docs       (OpenAPI: $api/openapi.json)
   Health         $api/health  $api/ready  $api/metrics
+  Billing        $billing/health  $billing/ready  $billing/metrics   (pillivery-billing, logs: var/run/billing.log;
+                 it charges every due subscription every 5 s; --dry-run lists what is due:
+                 PV_DB_PORT=$db_port PV_KAKAOPAY_SECRET_KEY=x $bin/pillivery-billing --dry-run)
   MariaDB        127.0.0.1:$db_port  database $PV_DB_NAME  (mariadb -S var/run/mariadb.sock -uroot $PV_DB_NAME)
   Redis          127.0.0.1:$redis_port
   Fake Kakao Pay $fake_url  (payment pages $fake_url/pg/<tid>/info; control $fake_url/__control/health,
@@ -190,8 +216,18 @@ cat << TXT
     curl -s -X POST $api/api/orders -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
          -d '{"city":"서울","detailAddress":"강남구 테헤란로 1","realName":"김데모","phoneNumber":"010-0000-0001",
               "orderPostDtoList":[{"itemId":1,"quantity":1},{"itemId":2,"quantity":1,"subscription":true,"period":30}]}'
+    # pay it through the fake Kakao Pay (open next_redirect_pc_url in a browser and press approve)
+    curl -s -X POST $api/api/payments/<orderId> -H "Authorization: Bearer \$TOKEN"
+    # the subscription's next charge, and an admin's "charge now" of it (a renewal order appears)
+    curl -s $api/api/subscriptions/<subscriptionOrderId> -H "Authorization: Bearer \$TOKEN"
+    curl -s -X POST $api/api/payments/approve/subscriptions/<subscriptionOrderId> -H "Authorization: Bearer <admin token>"
+    # or let pillivery-billing charge it within 5 s: move its schedule back so a cycle is overdue
+    mariadb -S var/run/mariadb.sock -uroot $PV_DB_NAME -e "UPDATE subscriptions SET
+      first_payment_date = first_payment_date - INTERVAL 31 DAY, last_payment_date = last_payment_date - INTERVAL 31 DAY,
+      last_settled_cycle_date = last_settled_cycle_date - INTERVAL 31 DAY,
+      next_payment_date = next_payment_date - INTERVAL 31 DAY WHERE subscription_id = <id>"
 
   Ctrl-C stops everything (data is kept; make reset wipes it).
 TXT
-wait "$api_pid"
-echo "pillivery: pillivery-api exited; see var/run/api.log"
+wait -n "$api_pid" "$billing_pid"
+echo "pillivery: a daemon exited; see var/run/api.log and var/run/billing.log"
