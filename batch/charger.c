@@ -7,6 +7,7 @@
 #include <event2/event.h>
 
 #include "batch/config.h"
+#include "batch/dbpool.h"
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/err.h"
@@ -25,6 +26,29 @@ struct job {
 	struct billing_answer ans;
 	int64_t t_start_mono;
 	struct job *next_free;
+};
+
+struct claim_task {
+	struct dbpool_task t;
+	struct billing_claim cl;
+	struct billing_attempt *buf;
+	size_t want, n;
+	int rc;
+	int64_t ms;
+	char err[256];
+};
+
+struct apply_task {
+	struct dbpool_task t;
+	const struct retry_policy *pol;
+	struct job **jobs;
+	struct billing_outcome *outcomes;
+	size_t n;
+	int rc;
+	int64_t ms;
+	struct billing_apply_stats st;
+	char err[256];
+	struct apply_task *next_free;
 };
 
 struct charger {
@@ -48,7 +72,16 @@ struct charger {
 	size_t nfinished;
 	size_t flush_at;
 	struct billing_attempt *claim_buf;
-	struct billing_outcome *outcomes;
+	struct billing_outcome *outcomes; /* flush_sync's */
+
+	struct dbpool *pool;
+	struct claim_task claim;
+	bool claim_outstanding;
+	size_t claim_min; /* claim when at least this many jobs are free (or none in flight) */
+	struct apply_task *tasks;
+	size_t ntasks;
+	struct apply_task *free_tasks;
+	size_t applies_outstanding;
 
 	size_t in_flight;
 	bool running;
@@ -56,6 +89,7 @@ struct charger {
 	bool nothing_due;
 	bool db_backoff;
 	bool freeing;
+	bool sales_pending; /* approved charges whose sales are not folded yet */
 	int64_t pass_start_mono;
 	struct charger_stats st;
 };
@@ -211,6 +245,36 @@ static void on_charge_done(void *arg, const struct pay_result *res)
 	finish(j);
 }
 
+/* ---- database tasks (run on the pool's threads) --------------------------------------------- */
+
+static void run_claim(struct db *db, struct dbpool_task *t)
+{
+	struct claim_task *ct = (struct claim_task *)t;
+	int64_t t0 = clock_mono_ms();
+
+	ct->n = 0;
+	ct->rc = db ? store_billing_claim(db, &ct->cl, ct->buf, ct->want, &ct->n) : -E_NOMEM;
+	ct->ms = clock_mono_ms() - t0;
+	snprintf(ct->err, sizeof(ct->err), "%s", ct->rc && db ? db_last_error(db) : "");
+}
+
+static void run_apply(struct db *db, struct dbpool_task *t)
+{
+	struct apply_task *at = (struct apply_task *)t;
+	int64_t t0 = clock_mono_ms();
+
+	memset(&at->st, 0, sizeof(at->st));
+	for (size_t i = 0; i < at->n; i++) {
+		at->outcomes[i].att = &at->jobs[i]->att;
+		at->outcomes[i].ans = &at->jobs[i]->ans;
+	}
+	at->rc = db ? store_billing_apply(db, at->pol, at->outcomes, at->n, (int64_t)clock_now(),
+	                                  &at->st)
+	            : -E_NOMEM;
+	at->ms = clock_mono_ms() - t0;
+	snprintf(at->err, sizeof(at->err), "%s", at->rc && db ? db_last_error(db) : "");
+}
+
 /* ---- the pass -------------------------------------------------------------------------------- */
 
 static int32_t cutoff_at(const struct charger *c, int64_t now)
@@ -231,99 +295,152 @@ static void count_outcomes(const struct billing_apply_stats *a)
 		metrics_inc("billing_amount_mismatch_total", "", (double)a->amount_mismatch);
 }
 
-/* Writes the finished outcomes. 0, or the database error (they stay for the next try). */
-static int flush(struct charger *c)
+static void backoff(struct charger *c)
 {
-	struct billing_apply_stats a = {0};
-	int64_t now = (int64_t)clock_now();
-	int rc;
+	struct timeval tv = {1, 0};
 
-	if (c->nfinished == 0)
-		return 0;
-	for (size_t i = 0; i < c->nfinished; i++) {
-		c->outcomes[i].att = &c->finished[i]->att;
-		c->outcomes[i].ans = &c->finished[i]->ans;
+	if (!c->db_backoff) {
+		c->db_backoff = true;
+		evtimer_add(c->retry_timer, &tv);
 	}
-	rc = store_billing_apply(c->db, &c->cfg->retry, c->outcomes, c->nfinished, now, &a);
-	c->st.transactions++;
-	metrics_inc("billing_db_transactions_total", "kind=\"apply\"", 1);
-	if (rc) {
-		log_error("cannot record charge outcomes; keeping them and trying again", "count:i",
-		          (long long)c->nfinished, "error:s", db_last_error(c->db), (const char *)0);
-		return rc;
-	}
-	for (size_t i = 0; i < c->nfinished; i++)
-		job_put(c, c->finished[i]);
-	c->nfinished = 0;
-	c->st.approved += a.approved;
-	c->st.declined += a.declined;
-	c->st.exhausted += a.exhausted;
-	c->st.failed += a.failed;
-	c->st.unknown += a.unknown;
-	c->st.skipped += a.skipped;
-	count_outcomes(&a);
-	if (a.exhausted)
-		log_warn("retries exhausted: subscriptions stay SUBSCRIBE_PAYMENT_FAIL, customers "
-		         "notified through the outbox",
-		         "count:i", (long long)a.exhausted, (const char *)0);
-	if (a.unknown)
-		log_warn("charges with an unknown outcome: held for the reconciler", "count:i",
-		         (long long)a.unknown, (const char *)0);
-	if (a.approved && c->redis) /* sales changed: the main page cache is stale */
-		redis_cmd(c->redis, NULL, "INCR %scache:main:gen", redis_prefix(c->redis));
-	c->nothing_due = false; /* a decline may have made an immediate retry due */
-	return 0;
 }
 
-static void claim_more(struct charger *c)
+/* Books a written batch: its jobs are free again. */
+static void applied(struct charger *c, const struct billing_apply_stats *a)
 {
-	struct billing_claim cl;
-	size_t want = c->nfree, n = 0;
+	c->st.approved += a->approved;
+	c->st.declined += a->declined;
+	c->st.exhausted += a->exhausted;
+	c->st.failed += a->failed;
+	c->st.unknown += a->unknown;
+	c->st.skipped += a->skipped;
+	count_outcomes(a);
+	if (a->exhausted)
+		log_warn("retries exhausted: subscriptions stay SUBSCRIBE_PAYMENT_FAIL, customers "
+		         "notified through the outbox",
+		         "count:i", (long long)a->exhausted, (const char *)0);
+	if (a->unknown)
+		log_warn("charges with an unknown outcome: held for the reconciler", "count:i",
+		         (long long)a->unknown, (const char *)0);
+	c->sales_pending |= a->approved > 0;
+	c->nothing_due = false; /* a decline may have made an immediate retry due */
+}
+
+static void on_task_done(void *arg, struct dbpool_task *t)
+{
+	struct charger *c = arg;
+
+	c->st.transactions++;
+	if (t == &c->claim.t) {
+		struct claim_task *ct = &c->claim;
+
+		c->claim_outstanding = false;
+		c->st.claim_ms += ct->ms;
+		metrics_inc("billing_db_transactions_total", "kind=\"claim\"", 1);
+		if (ct->rc) {
+			log_error("cannot claim due cycles", "error:s", ct->err, (const char *)0);
+			backoff(c);
+			return;
+		}
+		if (ct->n == 0) {
+			c->nothing_due = true;
+			kick(c);
+			return;
+		}
+		c->st.claimed += ct->n;
+		for (size_t i = 0; i < ct->n; i++) {
+			struct job *j = job_take(c); /* want <= free jobs at submit, and none left since */
+			struct pay_request req;
+
+			j->c = c;
+			j->att = ct->buf[i];
+			j->t_start_mono = clock_mono_ms();
+			billing_charge_request(&j->att, &req);
+			c->in_flight++;
+			if (kakaopay_multi_add(c->multi, PAY_OP_SUBSCRIPTION, &req, on_charge_done, j)) {
+				/* never sent: recorded as such, the cycle is tried again later */
+				billing_answer_error(PAY_NOT_SENT, "NETWORK",
+				                     "the request could not be started", &j->ans);
+				finish(j);
+			}
+		}
+		metrics_set("billing_in_flight", "", (double)c->in_flight);
+		kick(c);
+		return;
+	}
+	struct apply_task *at = (struct apply_task *)t;
+
+	c->applies_outstanding--;
+	c->st.apply_ms += at->ms;
+	metrics_inc("billing_db_transactions_total", "kind=\"apply\"", 1);
+	if (at->rc) {
+		log_error("cannot record charge outcomes; keeping them and trying again", "count:i",
+		          (long long)at->n, "error:s", at->err, (const char *)0);
+		for (size_t i = 0; i < at->n; i++) /* back in line, written again after a pause */
+			c->finished[c->nfinished++] = at->jobs[i];
+		backoff(c);
+	} else {
+		for (size_t i = 0; i < at->n; i++)
+			job_put(c, at->jobs[i]);
+		applied(c, &at->st);
+	}
+	at->next_free = c->free_tasks;
+	c->free_tasks = at;
+	kick(c);
+}
+
+/* Hands up to flush_at finished outcomes to a pool thread. false when no task is free. */
+static bool submit_apply(struct charger *c)
+{
+	struct apply_task *at = c->free_tasks;
+	size_t n = c->nfinished < c->flush_at ? c->nfinished : c->flush_at;
+
+	if (!at || n == 0)
+		return false;
+	c->free_tasks = at->next_free;
+	at->n = n;
+	memcpy(at->jobs, c->finished + (c->nfinished - n), n * sizeof(*at->jobs));
+	c->nfinished -= n;
+	c->applies_outstanding++;
+	dbpool_submit(c->pool, &at->t);
+	return true;
+}
+
+static void submit_claim(struct charger *c)
+{
+	size_t want = c->nfree;
 	int64_t now = (int64_t)clock_now();
-	int rc;
 
 	if (want > (size_t)c->cfg->claim_batch)
 		want = (size_t)c->cfg->claim_batch;
-	if (want == 0)
-		return;
-	cl.now = now;
-	cl.cutoff = cutoff_at(c, now);
-	cl.claimed_by = c->cfg->instance;
-	rc = store_billing_claim(c->db, &cl, c->claim_buf, want, &n);
-	c->st.transactions++;
-	metrics_inc("billing_db_transactions_total", "kind=\"claim\"", 1);
-	if (rc) {
-		log_error("cannot claim due cycles", "error:s", db_last_error(c->db),
-		          (const char *)0);
-		c->db_backoff = true;
-		return;
-	}
-	if (n == 0) {
-		c->nothing_due = true;
-		return;
-	}
-	c->st.claimed += n;
-	for (size_t i = 0; i < n; i++) {
-		struct job *j = job_take(c);
-		struct pay_request req;
+	c->claim.cl.now = now;
+	c->claim.cl.cutoff = cutoff_at(c, now);
+	c->claim.cl.claimed_by = c->cfg->instance;
+	c->claim.want = want;
+	c->claim_outstanding = true;
+	dbpool_submit(c->pool, &c->claim.t);
+}
 
-		j->c = c;
-		j->att = c->claim_buf[i];
-		j->t_start_mono = clock_mono_ms();
-		billing_charge_request(&j->att, &req);
-		c->in_flight++;
-		if (kakaopay_multi_add(c->multi, PAY_OP_SUBSCRIPTION, &req, on_charge_done, j)) {
-			/* never sent: recorded as such, the cycle is tried again later */
-			billing_answer_error(PAY_NOT_SENT, "NETWORK", "the request could not be started",
-			                     &j->ans);
-			finish(j);
-		}
+/* Adds the pass's sales to items.sales and tells the API's main page cache. */
+static void fold_sales(struct charger *c)
+{
+	size_t items = 0;
+
+	if (!c->sales_pending)
+		return;
+	if (store_billing_fold_sales(c->db, &items)) {
+		log_warn("cannot fold sales into items.sales yet (the housekeeper retries)", "error:s",
+		         db_last_error(c->db), (const char *)0);
+		return;
 	}
-	metrics_set("billing_in_flight", "", (double)c->in_flight);
+	c->sales_pending = false;
+	if (items && c->redis) /* sales changed: the main page cache is stale */
+		redis_cmd(c->redis, NULL, "INCR %scache:main:gen", redis_prefix(c->redis));
 }
 
 static void end_pass(struct charger *c)
 {
+	fold_sales(c);
 	c->running = false;
 	c->st.duration_ms = clock_mono_ms() - c->pass_start_mono;
 	metrics_observe("billing_pass_duration_seconds", "", (double)c->st.duration_ms / 1000.0);
@@ -335,7 +452,8 @@ static void end_pass(struct charger *c)
 		         (long long)c->st.exhausted, "failed:i", (long long)c->st.failed, "unknown:i",
 		         (long long)c->st.unknown, "skipped:i", (long long)c->st.skipped,
 		         "orphans:i", (long long)c->st.orphans, "transactions:i",
-		         (long long)c->st.transactions, "duration_ms:i",
+		         (long long)c->st.transactions, "claim_ms:i", (long long)c->st.claim_ms,
+		         "apply_ms:i", (long long)c->st.apply_ms, "duration_ms:i",
 		         (long long)c->st.duration_ms, (const char *)0);
 	if (c->done)
 		c->done(c->done_arg, &c->st);
@@ -344,30 +462,22 @@ static void end_pass(struct charger *c)
 static void on_pump(evutil_socket_t fd, short what, void *arg)
 {
 	struct charger *c = arg;
+	bool draining;
 
 	if (!c->running || c->db_backoff)
 		return;
-	if (c->nfinished > 0 &&
-	    (c->nfinished >= c->flush_at || c->in_flight == 0 || !c->claiming || c->nothing_due ||
-	     c->nfree == 0)) {
-		if (flush(c)) {
-			struct timeval tv = {1, 0};
-			c->db_backoff = true;
-			evtimer_add(c->retry_timer, &tv);
-			return;
-		}
-	}
-	if (c->claiming && !c->nothing_due && c->nfree > 0) {
-		claim_more(c);
-		if (c->db_backoff) {
-			struct timeval tv = {1, 0};
-			evtimer_add(c->retry_timer, &tv);
-			return;
-		}
-		if (c->nfinished > 0) /* claims that could not be sent */
-			kick(c);
-	}
-	if ((!c->claiming || c->nothing_due) && c->in_flight == 0 && c->nfinished == 0)
+	draining = !c->claiming || c->nothing_due;
+	/* write outcomes: full batches, or whatever is there once nothing more can come soon */
+	while (c->nfinished > 0 &&
+	       (c->nfinished >= c->flush_at || c->in_flight == 0 || draining || c->nfree == 0))
+		if (!submit_apply(c))
+			break;
+	/* claim more while there is room for a worthwhile batch */
+	if (c->claiming && !c->nothing_due && !c->claim_outstanding && c->nfree > 0 &&
+	    (c->nfree >= c->claim_min || c->in_flight == 0))
+		submit_claim(c);
+	if (draining && c->in_flight == 0 && c->nfinished == 0 && !c->claim_outstanding &&
+	    c->applies_outstanding == 0)
 		end_pass(c);
 }
 
@@ -377,6 +487,33 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
 
 	c->db_backoff = false;
 	kick(c);
+}
+
+/* Writes every finished outcome on the loop's own connection (at shutdown). */
+static void flush_sync(struct charger *c)
+{
+	struct billing_apply_stats a = {0};
+	int rc;
+
+	if (c->nfinished == 0)
+		return;
+	for (size_t i = 0; i < c->nfinished; i++) {
+		c->outcomes[i].att = &c->finished[i]->att;
+		c->outcomes[i].ans = &c->finished[i]->ans;
+	}
+	rc = store_billing_apply(c->db, &c->cfg->retry, c->outcomes, c->nfinished,
+	                         (int64_t)clock_now(), &a);
+	if (rc) {
+		log_error("stopping with charge outcomes that could not be written: their attempts "
+		          "stay PENDING and the reconciler settles them",
+		          "count:i", (long long)c->nfinished, "error:s", db_last_error(c->db),
+		          (const char *)0);
+		return;
+	}
+	for (size_t i = 0; i < c->nfinished; i++)
+		job_put(c, c->finished[i]);
+	c->nfinished = 0;
+	applied(c, &a);
 }
 
 int charger_start_pass(struct charger *c)
@@ -458,21 +595,43 @@ struct charger *charger_new(struct event_base *base, struct db *db, struct redis
 	c->flush_at = (size_t)cfg->apply_batch;
 	if (c->flush_at > c->njobs / 2)
 		c->flush_at = c->njobs / 2 ? c->njobs / 2 : 1;
+	c->claim_min = (size_t)cfg->claim_batch;
+	if (c->claim_min > c->njobs / 4)
+		c->claim_min = c->njobs / 4 ? c->njobs / 4 : 1;
+	c->ntasks = (size_t)cfg->db_workers + 1;
 	c->jobs = calloc(c->njobs, sizeof(*c->jobs));
 	c->finished = calloc(c->njobs, sizeof(*c->finished));
 	c->outcomes = calloc(c->njobs, sizeof(*c->outcomes));
 	c->claim_buf = calloc((size_t)cfg->claim_batch, sizeof(*c->claim_buf));
+	c->tasks = calloc(c->ntasks, sizeof(*c->tasks));
 	c->curl_timer = evtimer_new(base, on_curl_timer, c);
 	c->pump = event_new(base, -1, 0, on_pump, c);
 	c->retry_timer = evtimer_new(base, on_retry_timer, c);
-	if (!c->jobs || !c->finished || !c->outcomes || !c->claim_buf || !c->curl_timer ||
-	    !c->pump || !c->retry_timer)
+	if (!c->jobs || !c->finished || !c->outcomes || !c->claim_buf || !c->tasks ||
+	    !c->curl_timer || !c->pump || !c->retry_timer)
 		goto fail;
 	for (size_t i = 0; i < c->njobs; i++)
 		job_put(c, &c->jobs[i]);
+	c->claim.t.run = run_claim;
+	c->claim.buf = c->claim_buf;
+	for (size_t i = 0; i < c->ntasks; i++) {
+		struct apply_task *at = &c->tasks[i];
+
+		at->t.run = run_apply;
+		at->pol = &cfg->retry;
+		at->jobs = calloc(c->flush_at, sizeof(*at->jobs));
+		at->outcomes = calloc(c->flush_at, sizeof(*at->outcomes));
+		if (!at->jobs || !at->outcomes)
+			goto fail;
+		at->next_free = c->free_tasks;
+		c->free_tasks = at;
+	}
 	hooks = (struct kakaopay_multi_hooks){c, hook_socket, hook_timer};
 	/* room for a status probe per charge */
 	if (kakaopay_multi_new(&cfg->kakaopay, &hooks, c->njobs * 2, &c->multi))
+		goto fail;
+	c->pool = dbpool_new(base, &cfg->db, cfg->db_workers, on_task_done, c);
+	if (!c->pool)
 		goto fail;
 	return c;
 fail:
@@ -485,20 +644,26 @@ void charger_free(struct charger *c)
 	if (!c)
 		return;
 	c->freeing = true;
+	/* the pool runs what is queued and delivers it (failed batches go back to finished) */
+	dbpool_free(c->pool);
+	c->pool = NULL;
 	if (c->multi) {
 		kakaopay_multi_free(c->multi); /* completes what is left as UNKNOWN */
 		c->multi = NULL;
 	}
-	if (c->nfinished && flush(c))
-		log_error("stopping with charge outcomes that could not be written: their attempts "
-		          "stay PENDING and the reconciler settles them",
-		          "count:i", (long long)c->nfinished, (const char *)0);
+	flush_sync(c);
+	fold_sales(c);
 	if (c->curl_timer)
 		event_free(c->curl_timer);
 	if (c->pump)
 		event_free(c->pump);
 	if (c->retry_timer)
 		event_free(c->retry_timer);
+	for (size_t i = 0; c->tasks && i < c->ntasks; i++) {
+		free(c->tasks[i].jobs);
+		free(c->tasks[i].outcomes);
+	}
+	free(c->tasks);
 	free(c->jobs);
 	free(c->finished);
 	free(c->outcomes);

@@ -38,6 +38,8 @@ struct charger_stats {
 	size_t unknown;
 	size_t skipped;   /* settled elsewhere meanwhile */
 	size_t transactions;
+	int64_t claim_ms; /* time spent in claim transactions */
+	int64_t apply_ms; /* time spent writing outcomes */
 	int64_t duration_ms;
 };
 

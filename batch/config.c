@@ -19,6 +19,8 @@ static const struct cfg_opt billing_options[] = {
     {"PV_BILLING_CLAIM_BATCH", CFG_INT, "500", 1, 10000, 0, "due cycles claimed per transaction"},
     {"PV_BILLING_CONCURRENCY", CFG_INT, "256", 1, 4096, 0, "recurring charges in flight at most"},
     {"PV_BILLING_APPLY_BATCH", CFG_INT, "200", 1, 10000, 0, "charge outcomes written per transaction"},
+    {"PV_BILLING_DB_WORKERS", CFG_INT, "3", 1, 16, 0,
+     "threads (each with its own MariaDB connection) that claim and write outcomes"},
     {"PV_BILLING_CHARGE_TIME", CFG_STR, "10:00", 5, 5, 0,
      "local time (HH:MM, shop zone) at which a cycle of the day becomes due"},
     {"PV_BILLING_RETRY_DELAYS", CFG_STR, RETRY_DEFAULT_DELAYS, 0, 255, 0,
@@ -40,6 +42,10 @@ static const struct cfg_opt billing_options[] = {
      "an UNKNOWN charge still open this long gets an admin task"},
     {"PV_BILLING_OUTBOX_MAX_AGE_S", CFG_INT, "259200", 60, 31536000, 0,
      "an outbox event still failing this long moves to outbox_failed"},
+    {"PV_BILLING_PAYMENT_EXPIRE_S", CFG_INT, "900", 900, 86400, 0,
+     "a payment still READY this long after its ready is looked up and closed (paid: completed)"},
+    {"PV_BILLING_ORDER_EXPIRE_S", CFG_INT, "86400", 3600, 31536000, 0,
+     "an order still REQUEST this long after its creation is cancelled (none open or paid)"},
     {"PV_BILLING_DRAIN_TIMEOUT_MS", CFG_INT, "20000", 0, 600000, 0,
      "SIGTERM: how long in-flight charges may finish"},
     {"PV_BILLING_INSTANCE", CFG_STR, "", 0, 64, 0, "instance name in the attempts (default host:pid)"},
@@ -112,6 +118,7 @@ int config_load(struct billing_config *c, const char *file, char *err, size_t er
 	c->claim_batch = (int)cfg_int(cfg, "PV_BILLING_CLAIM_BATCH");
 	c->concurrency = (int)cfg_int(cfg, "PV_BILLING_CONCURRENCY");
 	c->apply_batch = (int)cfg_int(cfg, "PV_BILLING_APPLY_BATCH");
+	c->db_workers = (int)cfg_int(cfg, "PV_BILLING_DB_WORKERS");
 	c->lock_ttl_ms = (int)cfg_int(cfg, "PV_BILLING_LOCK_TTL_MS");
 	c->lock_key = cfg_str(cfg, "PV_BILLING_LOCK_KEY");
 	c->orphan_after_s = cfg_int(cfg, "PV_BILLING_ORPHAN_AFTER_S");
@@ -119,6 +126,8 @@ int config_load(struct billing_config *c, const char *file, char *err, size_t er
 	c->second_probe_s = cfg_int(cfg, "PV_BILLING_UNKNOWN_SECOND_PROBE_S");
 	c->admin_after_s = cfg_int(cfg, "PV_BILLING_UNKNOWN_ADMIN_AFTER_S");
 	c->outbox_max_age_s = cfg_int(cfg, "PV_BILLING_OUTBOX_MAX_AGE_S");
+	c->payment_expire_s = cfg_int(cfg, "PV_BILLING_PAYMENT_EXPIRE_S");
+	c->order_expire_s = cfg_int(cfg, "PV_BILLING_ORDER_EXPIRE_S");
 	c->drain_ms = (int)cfg_int(cfg, "PV_BILLING_DRAIN_TIMEOUT_MS");
 	c->clock_offset_s = cfg_int(cfg, "PV_CLOCK_OFFSET_S");
 	c->profile = cfg_str(cfg, "PV_PROFILE");

@@ -29,6 +29,7 @@ struct billing_config {
 	int claim_batch;      /* attempts claimed per transaction */
 	int concurrency;      /* charges in flight at most */
 	int apply_batch;      /* outcomes written per transaction */
+	int db_workers;       /* threads (connections) writing claims and outcomes */
 	int charge_minute;    /* local minute of the day at which a cycle becomes due */
 	int lock_ttl_ms;      /* leader lease */
 	const char *lock_key; /* without the Redis prefix */
@@ -37,6 +38,8 @@ struct billing_config {
 	int64_t second_probe_s;
 	int64_t admin_after_s;
 	int64_t outbox_max_age_s;
+	int64_t payment_expire_s; /* READY this long after ready: swept (KAKAOPAY.md §2 4d) */
+	int64_t order_expire_s;   /* REQUEST this long after creation: CANCELED (API.md §2.4) */
 	int drain_ms;
 	int64_t clock_offset_s;
 	char instance[96]; /* host:pid, claimed_by of the attempts */

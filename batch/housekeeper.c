@@ -16,6 +16,7 @@
 #include "core/billing.h"
 #include "core/outbox.h"
 #include "core/store_billing.h"
+#include "core/sweep.h"
 #include "external/kakaopay.h"
 #include "common/banned.h"
 
@@ -187,11 +188,32 @@ out:
 	return rc;
 }
 
+/* The payment sweepers (core/sweep.c): abandoned and stuck payments, expired orders. */
+static int sweep_payments(const struct billing_config *cfg, struct db *db,
+                          const struct pay_gateway *gw)
+{
+	struct sweep_config sc = {cfg->payment_expire_s, SWEEP_APPROVING_AFTER_S,
+	                          cfg->order_expire_s};
+	struct sweep_stats ss = {0};
+	int rc = sweep_round(db, gw, &sc, (int64_t)clock_now(), &ss);
+
+	if (ss.lookups || ss.failed || ss.orders_canceled)
+		log_info("payment sweep", "lookups:i", (long long)ss.lookups, "lookup_failures:i",
+		         (long long)ss.lookup_failures, "completed:i", (long long)ss.completed,
+		         "flagged:i", (long long)ss.flagged, "failed:i", (long long)ss.failed,
+		         "expired:i", (long long)ss.expired, "released:i", (long long)ss.released,
+		         "orders_canceled:i", (long long)ss.orders_canceled, (const char *)0);
+	return rc;
+}
+
 int housekeeper_round(const struct billing_config *cfg, struct db *db, const struct pay_gateway *gw,
                       struct housekeeper_stats *st)
 {
-	size_t stale = 0;
-	int rc = forward_outbox(cfg, db, gw, st);
+	size_t stale = 0, items = 0;
+	int rc = store_billing_fold_sales(db, &items); /* what a pass could not fold */
+
+	if (rc == 0)
+		rc = forward_outbox(cfg, db, gw, st);
 
 	if (rc == 0)
 		rc = probe_unknown(cfg, db, gw, st);
@@ -205,6 +227,8 @@ int housekeeper_round(const struct billing_config *cfg, struct db *db, const str
 		log_warn("UNKNOWN charges open too long: admin tasks created", "count:i",
 		         (long long)stale, (const char *)0);
 	}
+	if (rc == 0)
+		rc = sweep_payments(cfg, db, gw);
 	return rc;
 }
 

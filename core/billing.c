@@ -193,8 +193,11 @@ int billing_charge_now(struct db *db, const struct pay_gateway *gw, const struct
 	if (rc)
 		goto out;
 	out->cls = cls;
-	if (cls == PAY_OK)
+	if (cls == PAY_OK) {
+		/* the sales at once (the daemon would fold them within a pass otherwise) */
+		(void)store_billing_fold_sales(db, NULL);
 		rc = store_billing_approval_json(db, a.id, &out->approval_json);
+	}
 out:
 	free(res);
 	free(probe);

@@ -438,7 +438,9 @@ static const char sql_payment_insert[] =
     " approved_discount, approved_at, approval_result, created_at, updated_at)"
     " VALUES (?, 1, 'APPROVED', ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
     " FROM_UNIXTIME(?), ?, FROM_UNIXTIME(?), FROM_UNIXTIME(?))";
-static const char sql_sales_add[] = "UPDATE items SET sales = sales + ? WHERE item_id = ?";
+static const char sql_sales_delta[] =
+    "INSERT INTO item_sales_delta (item_id, quantity, order_id, created_at)"
+    " VALUES (?, ?, ?, FROM_UNIXTIME(?))";
 static const char sql_cycle_upsert[] =
     "INSERT INTO subscription_cycles (subscription_id, cycle_date, status, attempts, amount,"
     " order_id, paid_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, FROM_UNIXTIME(?),"
@@ -625,8 +627,9 @@ static int apply_approved(struct db *db, const struct billing_attempt *a,
 	rc = db_exec(db, sql_payment_insert, pp, sizeof(pp) / sizeof(pp[0]), NULL, NULL);
 	if (rc)
 		goto out;
-	struct db_param sp[] = {DB_I64(a->quantity), DB_I64(a->item_id)};
-	rc = db_exec(db, sql_sales_add, sp, 2, NULL, NULL);
+	struct db_param sp[] = {DB_I64(a->item_id), DB_I64(a->quantity), DB_I64(order_id),
+	                        DB_I64(now)};
+	rc = db_exec(db, sql_sales_delta, sp, 4, NULL, NULL);
 	if (rc)
 		goto out;
 	rc = cycle_upsert(db, a, "PAID", prev_counted(s, a) + 1, a->amount, (int64_t)order_id,
@@ -1307,5 +1310,118 @@ int store_billing_due_list(struct db *db, int64_t now, int32_t cutoff, struct bi
 		(*n)++;
 	}
 	db_rows_free(rows);
+	return rc;
+}
+
+/* ---- sales ---------------------------------------------------------------------------------- */
+
+#define FOLD_BATCH 5000
+
+static const char sql_fold_rc[] = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED";
+static const char sql_fold_scan[] =
+    "SELECT item_sales_delta_id, item_id, quantity FROM item_sales_delta"
+    " ORDER BY item_sales_delta_id LIMIT 5000 FOR UPDATE";
+static const char sql_fold_item[] = "UPDATE items SET sales = sales + ? WHERE item_id = ?";
+static const char sql_fold_delete[] =
+    "DELETE FROM item_sales_delta WHERE item_sales_delta_id BETWEEN ? AND ?";
+
+struct item_sum {
+	int64_t item, qty;
+};
+
+static int cmp_item(const void *a, const void *b)
+{
+	const struct item_sum *x = a, *y = b;
+	return x->item < y->item ? -1 : x->item > y->item;
+}
+
+/*
+ * One fold transaction over at most FOLD_BATCH rows, in READ COMMITTED so that it locks only
+ * the rows it read (no gap locks: charges keep inserting while it runs, and it never waits on
+ * them while they wait on it). It deletes exactly the ids it added, run by run, so a row it did
+ * not see is never deleted. *rows gets the number folded.
+ */
+static int fold_once(struct db *db, size_t *rows_out, size_t *items_out)
+{
+	struct db_rows *rows = NULL;
+	struct item_sum *sums = NULL;
+	size_t n, nsums = 0;
+	int rc;
+
+	*rows_out = 0;
+	rc = db_exec(db, sql_fold_rc, NULL, 0, NULL, NULL);
+	if (rc == 0)
+		rc = db_begin(db);
+	if (rc)
+		return rc;
+	rc = db_query(db, sql_fold_scan, NULL, 0, &rows);
+	if (rc)
+		goto fail;
+	n = db_rows_count(rows);
+	if (n == 0) {
+		db_rows_free(rows);
+		return db_commit(db);
+	}
+	sums = calloc(n, sizeof(*sums));
+	if (!sums) {
+		rc = -E_NOMEM;
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		sums[i].item = db_rows_i64(rows, i, 1);
+		sums[i].qty = db_rows_i64(rows, i, 2);
+	}
+	qsort(sums, n, sizeof(*sums), cmp_item);
+	for (size_t i = 0; i < n; i++) {
+		if (nsums > 0 && sums[nsums - 1].item == sums[i].item)
+			sums[nsums - 1].qty += sums[i].qty;
+		else
+			sums[nsums++] = sums[i];
+	}
+	for (size_t i = 0; rc == 0 && i < nsums; i++) {
+		struct db_param p[] = {DB_I64(sums[i].qty), DB_I64(sums[i].item)};
+		rc = db_exec(db, sql_fold_item, p, 2, NULL, NULL);
+	}
+	for (size_t i = 0; rc == 0 && i < n;) {
+		int64_t lo = db_rows_i64(rows, i, 0), hi = lo;
+		size_t k = i + 1;
+
+		while (k < n && db_rows_i64(rows, k, 0) == hi + 1)
+			hi = db_rows_i64(rows, k++, 0);
+		struct db_param p[] = {DB_I64(lo), DB_I64(hi)};
+		rc = db_exec(db, sql_fold_delete, p, 2, NULL, NULL);
+		i = k;
+	}
+	if (rc)
+		goto fail;
+	rc = db_commit(db);
+	if (rc == 0) {
+		*rows_out = n;
+		*items_out += nsums;
+	}
+	free(sums);
+	db_rows_free(rows);
+	return rc;
+fail:
+	db_rollback(db);
+	free(sums);
+	db_rows_free(rows);
+	return rc;
+}
+
+int store_billing_fold_sales(struct db *db, size_t *items)
+{
+	size_t n = 0, changed = 0;
+	int rc, tries = 0;
+
+	for (;;) {
+		rc = fold_once(db, &n, &changed);
+		if (rc == -E_DB_RETRY && ++tries < 3)
+			continue; /* a deadlock or lock wait: try again */
+		if (rc || n < FOLD_BATCH)
+			break;
+	}
+	if (items)
+		*items = changed;
 	return rc;
 }

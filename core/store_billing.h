@@ -68,7 +68,8 @@ struct billing_apply_stats {
 /*
  * Applies n outcomes of PENDING attempts in one transaction (db_tx: retried on deadlock).
  * OK: attempt APPROVED, a COMPLETE renewal order with one line and its APPROVED payments row
- * (so refunds work as for any order), sales, the cycle PAID, the schedule moved (§2.6), retry
+ * (so refunds work as for any order), its sales (item_sales_delta, folded into items.sales by
+ * store_billing_fold_sales), the cycle PAID, the schedule moved (§2.6), retry
  * reset. Counted declines: the retry policy p (status SUBSCRIBE_PAYMENT_FAIL, SCHEDULED or
  * EXHAUSTED, customer notices in the outbox), except for a cycle after today (charge-now:
  * only the last failure is recorded). UNKNOWN: the attempt and the cycle UNKNOWN, nothing
@@ -77,6 +78,13 @@ struct billing_apply_stats {
  */
 int store_billing_apply(struct db *db, const struct retry_policy *p, const struct billing_outcome *o,
                         size_t n, int64_t now, struct billing_apply_stats *stats);
+
+/*
+ * Adds the sales of recurring charges (item_sales_delta, written with each renewal order) to
+ * items.sales and deletes what it added, in one transaction. *items (may be NULL) gets the
+ * number of items changed.
+ */
+int store_billing_fold_sales(struct db *db, size_t *items);
 
 /* The stored approval JSON of attempt id (caller frees), or -E_DB_NO_ROW. */
 int store_billing_approval_json(struct db *db, int64_t attempt_id, char **out);

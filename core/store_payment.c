@@ -602,3 +602,161 @@ int store_payment_cancel_order(struct db *db, int64_t payment_id, int64_t order_
 		*changed = t.changed;
 	return rc;
 }
+
+/* ---- the sweepers --------------------------------------------------------------------------- */
+
+/* REC_COLS, then the time the sweeper measures from and the order's subscription flag. */
+#define DUE_COLS                                                                                   \
+	REC_COLS ", UNIX_TIMESTAMP(COALESCE(ready_at, created_at)), "                              \
+	         "(SELECT o.is_subscription FROM orders o WHERE o.order_id = payments.order_id) "
+static const char sql_due_created[] =
+    "SELECT " DUE_COLS "FROM payments WHERE status = 'CREATED' AND flagged_at IS NULL "
+    "AND created_at <= FROM_UNIXTIME(?) AND payment_id > ? ORDER BY payment_id LIMIT ?";
+static const char sql_due_ready[] =
+    "SELECT " DUE_COLS "FROM payments WHERE status = 'READY' AND flagged_at IS NULL "
+    "AND ready_at <= FROM_UNIXTIME(?) AND payment_id > ? ORDER BY payment_id LIMIT ?";
+static const char sql_due_approving[] =
+    "SELECT " DUE_COLS "FROM payments WHERE status = 'APPROVING' AND flagged_at IS NULL "
+    "AND approving_at <= FROM_UNIXTIME(?) AND payment_id > ? ORDER BY payment_id LIMIT ?";
+
+int store_payment_due(struct db *db, enum payment_state state, int64_t before, int64_t after_id,
+                      struct payment_due *out, size_t max, size_t *n)
+{
+	const char *sql = state == PAYMENT_CREATED     ? sql_due_created
+	                  : state == PAYMENT_READY     ? sql_due_ready
+	                  : state == PAYMENT_APPROVING ? sql_due_approving
+	                                               : NULL;
+	struct db_param p[] = {DB_I64(before), DB_I64(after_id), DB_I64(max)};
+	struct db_rows *rows = NULL;
+	size_t count;
+	int rc;
+
+	if (!sql)
+		return -E_INTERNAL_ERROR;
+	if (max == 0) {
+		*n = 0;
+		return 0;
+	}
+	rc = db_query(db, sql, p, 3, &rows);
+	if (rc)
+		return rc;
+	count = db_rows_count(rows);
+	if (count > max)
+		count = max;
+	for (size_t i = 0; i < count; i++) {
+		read_rec(rows, i, &out[i].rec);
+		out[i].ready_at = db_rows_i64(rows, i, 12);
+		out[i].subscription = db_rows_i64(rows, i, 13) != 0;
+	}
+	db_rows_free(rows);
+	*n = count;
+	return 0;
+}
+
+static const char sql_flag[] =
+    "UPDATE payments SET flagged_at = FROM_UNIXTIME(?), flag_reason = ?, "
+    "updated_at = FROM_UNIXTIME(?) WHERE payment_id = ? AND status = ? AND flagged_at IS NULL";
+
+int store_payment_flag(struct db *db, int64_t payment_id, enum payment_state state,
+                       const char *reason, int64_t now, bool *changed)
+{
+	char text[256 * 4];
+	size_t len = 0, chars = 0;
+	uint64_t n = 0;
+	int rc;
+
+	/* flag_reason holds 255 characters: cut on a UTF-8 boundary */
+	while (reason && reason[len] && chars < 255 && len < sizeof(text) - 5) {
+		len++;
+		while ((reason[len] & 0xC0) == 0x80)
+			len++;
+		chars++;
+	}
+	if (len)
+		memcpy(text, reason, len);
+	text[len] = '\0';
+	struct db_param p[] = {DB_I64(now), DB_STR(text), DB_I64(now), DB_I64(payment_id),
+	                       DB_STR(payment_state_name(state))};
+	rc = db_exec(db, sql_flag, p, 5, &n, NULL);
+	if (rc == 0)
+		*changed = n > 0;
+	return rc;
+}
+
+#define OPEN_OR_PAID "('CREATED', 'READY', 'APPROVING', 'APPROVED')"
+static const char sql_stale_orders[] =
+    "SELECT o.order_id FROM orders o WHERE o.status = 'REQUEST' "
+    "AND o.created_at <= FROM_UNIXTIME(?) AND o.order_id > ? AND NOT EXISTS "
+    "(SELECT 1 FROM payments p WHERE p.order_id = o.order_id AND p.status IN " OPEN_OR_PAID ") "
+    "ORDER BY o.order_id LIMIT ?";
+static const char sql_open_count[] =
+    "SELECT COUNT(*) FROM payments WHERE order_id = ? AND status IN " OPEN_OR_PAID;
+
+int store_payment_stale_orders(struct db *db, int64_t before, int64_t after_id, int64_t *ids,
+                               size_t max, size_t *n)
+{
+	struct db_param p[] = {DB_I64(before), DB_I64(after_id), DB_I64(max)};
+	struct db_rows *rows = NULL;
+	size_t count;
+	int rc;
+
+	if (max == 0) {
+		*n = 0;
+		return 0;
+	}
+	rc = db_query(db, sql_stale_orders, p, 3, &rows);
+	if (rc)
+		return rc;
+	count = db_rows_count(rows);
+	if (count > max)
+		count = max;
+	for (size_t i = 0; i < count; i++)
+		ids[i] = db_rows_i64(rows, i, 0);
+	db_rows_free(rows);
+	*n = count;
+	return 0;
+}
+
+struct expire_tx {
+	int64_t order_id, now;
+	bool changed;
+};
+
+static int expire_fn(struct db *db, void *arg)
+{
+	struct expire_tx *t = arg;
+	enum order_status st = ORDER_NONE;
+	struct db_rows *rows = NULL;
+	int64_t open;
+	int rc;
+
+	t->changed = false;
+	rc = lock_order_status(db, t->order_id, &st);
+	if (rc || st != ORDER_REQUEST)
+		return rc;
+	/* a plain read is enough: every insert of a record takes the order lock held here, and
+	 * no closed record ever opens again */
+	struct db_param ip[] = {DB_I64(t->order_id)};
+	rc = db_query(db, sql_open_count, ip, 1, &rows);
+	if (rc)
+		return rc;
+	open = db_rows_count(rows) ? db_rows_i64(rows, 0, 0) : 1;
+	db_rows_free(rows);
+	if (open)
+		return 0;
+	struct db_param op[] = {DB_I64(t->now), DB_I64(t->now), DB_I64(t->order_id)};
+	rc = db_exec(db, sql_cancel_order, op, 3, NULL, NULL);
+	if (rc == 0)
+		t->changed = true;
+	return rc;
+}
+
+int store_payment_expire_order(struct db *db, int64_t order_id, int64_t now, bool *changed)
+{
+	struct expire_tx t = {order_id, now, false};
+	int rc = db_tx(db, expire_fn, &t);
+
+	if (rc == 0)
+		*changed = t.changed;
+	return rc;
+}

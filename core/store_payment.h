@@ -118,4 +118,42 @@ int store_payment_complete(struct db *db, const struct payment_approval *a, int6
 int store_payment_cancel_order(struct db *db, int64_t payment_id, int64_t order_id, int64_t now,
                                bool *changed);
 
+/* ---- the sweepers (core/sweep.c) ------------------------------------------------------------ */
+
+/* A record the sweeper looks at, with what it needs of its order. */
+struct payment_due {
+	struct payment_rec rec;
+	int64_t ready_at;  /* Unix seconds; created_at for a CREATED record */
+	bool subscription; /* the order has subscription lines (paid with the subscription CID) */
+};
+
+/*
+ * Unflagged records in state (CREATED, READY or APPROVING only; -E_INTERNAL_ERROR otherwise)
+ * whose created_at (CREATED), ready_at (READY) or approving_at (APPROVING) is at or before
+ * `before`, with payment_id > after_id, in payment_id order: at most max into out[], *n their
+ * count. Plain reads: every later change is a compare-and-set.
+ */
+int store_payment_due(struct db *db, enum payment_state state, int64_t before, int64_t after_id,
+                      struct payment_due *out, size_t max, size_t *n);
+
+/* Sets flagged_at = now and flag_reason (cut to 255 characters) on a record still in state
+ * and not yet flagged; the state is left as it is. *changed tells whether it was. */
+int store_payment_flag(struct db *db, int64_t payment_id, enum payment_state state,
+                       const char *reason, int64_t now, bool *changed);
+
+/*
+ * Ids of REQUEST orders created at or before `before` that have no CREATED, READY, APPROVING
+ * or APPROVED payment record, with order_id > after_id, ascending: at most max into ids[].
+ */
+int store_payment_stale_orders(struct db *db, int64_t before, int64_t after_id, int64_t *ids,
+                               size_t max, size_t *n);
+
+/*
+ * API.md §2.4 expiry, one transaction: the order (locked) REQUEST → CANCELED with
+ * canceled_at = now, unless a payment record of it is CREATED, READY, APPROVING or APPROVED
+ * (a ready takes the same order lock, so none can appear meanwhile). *changed tells whether
+ * it was cancelled.
+ */
+int store_payment_expire_order(struct db *db, int64_t order_id, int64_t now, bool *changed);
+
 #endif
