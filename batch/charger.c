@@ -529,11 +529,9 @@ int charger_start_pass(struct charger *c)
 	c->pass_start_mono = clock_mono_ms();
 	/* nothing of ours is in flight between passes: an old PENDING attempt is an orphan */
 	rc = store_billing_orphans(c->db, now, c->cfg->orphan_after_s, NULL, 0, 1000, &n);
-	if (rc) {
+	if (rc) /* they stay PENDING, hold their cycles and SIDs, and are swept next pass */
 		log_error("cannot sweep orphaned attempts", "error:s", db_last_error(c->db),
 		          (const char *)0);
-		return rc;
-	}
 	c->st.orphans = n;
 	if (n) {
 		log_warn("orphaned PENDING attempts (their daemon stopped mid-call) are now UNKNOWN",

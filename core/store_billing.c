@@ -797,6 +797,16 @@ static int apply_unknown(struct db *db, const struct billing_attempt *a,
 
 	if (rc)
 		return rc;
+	if (strcmp(sub_s(s, S_STATUS), "PAUSED") == 0) {
+		/* never while a charge is in flight, unless set by hand: the attempt stays UNKNOWN
+		 * (it holds its SID) and the paused subscription keeps its state */
+		rc = last_failure(db, a, ans, 0, now);
+		if (rc == 0)
+			rc = cycle_upsert(db, a, "UNKNOWN", prev_counted(s, a) + 1, 0, 0, 0, now);
+		if (rc == 0 && st)
+			st->unknown++;
+		return rc;
+	}
 	struct db_param p[] = {DB_STR(before && before[0] ? before : "NONE"),
 	                       DB_I64(now),
 	                       DB_STR(ans->error_code[0] ? ans->error_code : NULL),
@@ -1309,6 +1319,8 @@ int store_billing_orphans(struct db *db, int64_t now, int64_t min_age_s, const i
 		rc = db_tx(db, orphan_fn, &t);
 		if (rc == 0 && t.done)
 			(*n)++;
+		if (rc && rc != -E_SERVICE_UNAVAILABLE)
+			rc = 0; /* one row that cannot be settled must not hold up the others */
 	}
 	db_rows_free(rows);
 	return rc;

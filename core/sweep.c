@@ -14,8 +14,6 @@
 #include "core/store_payment.h"
 #include "common/banned.h"
 
-#define CLOSE_MAX 1000 /* records closed and orders cancelled per round, each kind */
-
 static const char *const action_names[] = {"LEAVE", "COMPLETE", "FLAG",
                                            "FAIL",  "EXPIRE",   "RELEASE"};
 
@@ -333,7 +331,7 @@ static int sweep_created(struct db *db, int64_t before, int64_t now, struct paym
 
 	do {
 		rc = store_payment_due(db, PAYMENT_CREATED, before, after, due, SWEEP_BATCH, &n);
-		for (size_t i = 0; rc == 0 && i < n && done < CLOSE_MAX; i++, done++) {
+		for (size_t i = 0; rc == 0 && i < n && done < SWEEP_CLOSE_MAX; i++, done++) {
 			const struct payment_rec *rec = &due[i].rec;
 			bool changed = false;
 
@@ -350,7 +348,7 @@ static int sweep_created(struct db *db, int64_t before, int64_t now, struct paym
 				         (long long)rec->payment_id);
 			}
 		}
-	} while (rc == 0 && n == SWEEP_BATCH && done < CLOSE_MAX);
+	} while (rc == 0 && n == SWEEP_BATCH && done < SWEEP_CLOSE_MAX);
 	return rc;
 }
 
@@ -363,7 +361,7 @@ static int sweep_orders(struct db *db, int64_t before, int64_t now, struct sweep
 
 	do {
 		rc = store_payment_stale_orders(db, before, after, ids, SWEEP_BATCH, &n);
-		for (size_t i = 0; rc == 0 && i < n && done < CLOSE_MAX; i++, done++) {
+		for (size_t i = 0; rc == 0 && i < n && done < SWEEP_CLOSE_MAX; i++, done++) {
 			bool changed = false;
 
 			after = ids[i];
@@ -374,7 +372,7 @@ static int sweep_orders(struct db *db, int64_t before, int64_t now, struct sweep
 				         (long long)ids[i]);
 			}
 		}
-	} while (rc == 0 && n == SWEEP_BATCH && done < CLOSE_MAX);
+	} while (rc == 0 && n == SWEEP_BATCH && done < SWEEP_CLOSE_MAX);
 	return rc;
 }
 

@@ -45,7 +45,7 @@ struct db;
 #define SWEEP_BATCH             100              /* records read per query */
 #define SWEEP_LOOKUPS_MAX       200              /* order lookups per round */
 #define SWEEP_LOOKUP_FAILURES   3    /* consecutive failed lookups that end the round's lookups */
-#define SWEEP_ORDERS_MAX        1000 /* orders cancelled per round */
+#define SWEEP_CLOSE_MAX         1000 /* CREATED records closed, orders cancelled: per round */
 
 /* What to do with a record after its order lookup. */
 enum sweep_action {
