@@ -126,42 +126,13 @@ static int answer_approved(struct req *r, bool json, int64_t order_id)
 static char *approval_json(const struct payment_rec *rec, const struct pay_result *res,
                            int64_t created_at, int64_t approved_at)
 {
-	cJSON *d = cJSON_CreateObject(), *amount;
 	char payload[PAY_PAYLOAD_MAX];
-	char *text = NULL;
-	int bad = 0;
 
-	if (!d)
-		return NULL;
 	payment_payload(rec->payment_id, payload, sizeof(payload));
-	bad |= !cJSON_AddStringToObject(d, "item_name",
-	                                res->item_name[0] ? res->item_name : rec->item_name);
-	bad |= !cJSON_AddNullToObject(d, "item_code");
-	bad |= json_add_ts(d, "created_at", created_at);
-	bad |= json_add_ts(d, "approved_at", approved_at);
-	bad |= !cJSON_AddStringToObject(d, "payload", res->payload[0] ? res->payload : payload);
-	amount = cJSON_AddObjectToObject(d, "amount");
-	bad |= !amount;
-	if (amount) {
-		bad |= json_add_int(amount, "total", res->amount.total);
-		bad |= json_add_int(amount, "tax_free", res->amount.tax_free);
-		bad |= json_add_int(amount, "vat", res->amount.vat);
-		bad |= json_add_int(amount, "discount", res->amount.discount);
-	}
-	bad |= json_add_int(d, "quantity", res->quantity >= 0 ? res->quantity : rec->quantity);
-	if (!bad)
-		text = cJSON_PrintUnformatted(d);
-	cJSON_Delete(d);
-	return text;
-}
-
-/* The aid of the lookup's PAYMENT action, "" when none. */
-static const char *payment_aid(const struct pay_result *res)
-{
-	for (int i = 0; i < res->n_actions; i++)
-		if (!strcmp(res->actions[i].type, "PAYMENT"))
-			return res->actions[i].aid;
-	return "";
+	return payment_approval_json(res->item_name[0] ? res->item_name : rec->item_name,
+	                             res->payload[0] ? res->payload : payload, created_at,
+	                             approved_at, &res->amount,
+	                             res->quantity >= 0 ? res->quantity : rec->quantity);
 }
 
 /*
@@ -183,7 +154,7 @@ static int finish(struct req *r, const struct payment_rec *rec, const struct pay
 	if (!json)
 		return -E_NOMEM;
 	a.rec = rec;
-	a.aid = from_lookup ? payment_aid(res) : res->aid;
+	a.aid = from_lookup ? payment_action_aid(res) : res->aid;
 	a.sid = res->sid;
 	a.payment_method_type = res->payment_method_type;
 	a.amount = res->amount;

@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cjson/cJSON.h>
 
 #include "common/clock.h"
 #include "common/err.h"
+#include "core/payment.h"
 #include "core/store_billing.h"
 #include "common/banned.h"
 
@@ -120,35 +120,14 @@ int billing_partner_order_id(int64_t subscription_id, int32_t cycle_date, int at
 char *billing_approval_json(const struct billing_attempt *a, const struct billing_answer *ans,
                             int64_t now)
 {
-	char created[CLOCK_TS_LEN], approved[CLOCK_TS_LEN];
-	cJSON *d = cJSON_CreateObject(), *amount;
-	char *text = NULL;
-	bool bad = !d;
+	struct pay_amount amount = ans->amount;
 
-	if (bad)
-		return NULL;
-	clock_format_ts((time_t)(ans->created_at >= 0 ? ans->created_at : a->claimed_at), created);
-	clock_format_ts((time_t)(ans->approved_at >= 0 ? ans->approved_at : now), approved);
-	bad |= !cJSON_AddStringToObject(d, "item_name", a->item_name);
-	bad |= !cJSON_AddNullToObject(d, "item_code");
-	bad |= !cJSON_AddStringToObject(d, "created_at", created);
-	bad |= !cJSON_AddStringToObject(d, "approved_at", approved);
-	bad |= !cJSON_AddStringToObject(d, "payload", a->payload);
-	amount = cJSON_AddObjectToObject(d, "amount");
-	bad |= !amount;
-	if (amount) {
-		const struct pay_amount *m = &ans->amount;
-		bad |= !cJSON_AddNumberToObject(amount, "total",
-		                                (double)(m->present ? m->total : a->amount));
-		bad |= !cJSON_AddNumberToObject(amount, "tax_free", (double)m->tax_free);
-		bad |= !cJSON_AddNumberToObject(amount, "vat", (double)m->vat);
-		bad |= !cJSON_AddNumberToObject(amount, "discount", (double)m->discount);
-	}
-	bad |= !cJSON_AddNumberToObject(d, "quantity", (double)a->quantity);
-	if (!bad)
-		text = cJSON_PrintUnformatted(d);
-	cJSON_Delete(d);
-	return text;
+	if (!amount.present)
+		amount.total = a->amount;
+	return payment_approval_json(a->item_name, a->payload,
+	                             ans->created_at >= 0 ? ans->created_at : a->claimed_at,
+	                             ans->approved_at >= 0 ? ans->approved_at : now, &amount,
+	                             a->quantity);
 }
 
 int billing_charge_now(struct db *db, const struct pay_gateway *gw, const struct retry_policy *p,

@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "common/err.h"
+#include "common/json.h"
 #include "common/banned.h"
 
 static const char *const state_names[PAYMENT_STATE_COUNT] = {
@@ -134,4 +137,42 @@ int payment_gateway_error(enum pay_class cls, int http_status)
 	if ((cls == PAY_UNKNOWN || cls == PAY_RETRY_LATER) && http_status == 0)
 		return -E_PAYMENT_GATEWAY_TIMEOUT;
 	return -E_PAYMENT_GATEWAY_ERROR;
+}
+
+char *payment_approval_json(const char *item_name, const char *payload, int64_t created_at,
+                            int64_t approved_at, const struct pay_amount *amount,
+                            int64_t quantity)
+{
+	cJSON *d = cJSON_CreateObject(), *a;
+	char *text = NULL;
+	int bad = 0;
+
+	if (!d)
+		return NULL;
+	bad |= !cJSON_AddStringToObject(d, "item_name", item_name ? item_name : "");
+	bad |= !cJSON_AddNullToObject(d, "item_code");
+	bad |= json_add_ts(d, "created_at", created_at);
+	bad |= json_add_ts(d, "approved_at", approved_at);
+	bad |= !cJSON_AddStringToObject(d, "payload", payload ? payload : "");
+	a = cJSON_AddObjectToObject(d, "amount");
+	bad |= !a;
+	if (a) {
+		bad |= json_add_int(a, "total", amount->total);
+		bad |= json_add_int(a, "tax_free", amount->tax_free);
+		bad |= json_add_int(a, "vat", amount->vat);
+		bad |= json_add_int(a, "discount", amount->discount);
+	}
+	bad |= json_add_int(d, "quantity", quantity);
+	if (!bad)
+		text = cJSON_PrintUnformatted(d);
+	cJSON_Delete(d);
+	return text;
+}
+
+const char *payment_action_aid(const struct pay_result *lookup)
+{
+	for (int i = 0; i < lookup->n_actions; i++)
+		if (!strcmp(lookup->actions[i].type, "PAYMENT"))
+			return lookup->actions[i].aid;
+	return "";
 }

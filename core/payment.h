@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/gateway.h"
+
 #include "core/pay_outcome.h"
 
 #define PAYMENT_ITEM_NAME_CHARS 100 /* item_name: at most 100 characters (§7.9) */
@@ -71,5 +73,18 @@ enum payment_lookup payment_lookup_read(const char *status);
  * -E_PAYMENT_GATEWAY_ERROR. 0 for OK.
  */
 int payment_gateway_error(enum pay_class cls, int http_status);
+
+/*
+ * The data of the JSON-mode approve answer (API.md §7.3; also what charge-now answers, §7.7)
+ * as JSON text, caller frees; NULL when out of memory. Exactly the keys item_name, item_code
+ * (null), created_at, approved_at (timestamps in the shop's zone, null when < 0), payload,
+ * amount {total, tax_free, vat, discount} and quantity.
+ */
+char *payment_approval_json(const char *item_name, const char *payload, int64_t created_at,
+                            int64_t approved_at, const struct pay_amount *amount,
+                            int64_t quantity);
+
+/* The aid of an order lookup's PAYMENT action (KAKAOPAY.md §1.9), "" when there is none. */
+const char *payment_action_aid(const struct pay_result *lookup);
 
 #endif

@@ -91,42 +91,13 @@ struct sweep_decision sweep_decide(const struct sweep_case *c, const struct pay_
 static char *approval_json(const struct payment_rec *rec, const struct pay_result *look,
                            int64_t approved_at)
 {
-	cJSON *d = cJSON_CreateObject(), *amount;
 	char payload[PAY_PAYLOAD_MAX];
-	char *text = NULL;
-	int bad = 0;
 
-	if (!d)
-		return NULL;
 	payment_payload(rec->payment_id, payload, sizeof(payload));
-	bad |= !cJSON_AddStringToObject(d, "item_name",
-	                                look->item_name[0] ? look->item_name : rec->item_name);
-	bad |= !cJSON_AddNullToObject(d, "item_code");
-	bad |= json_add_ts(d, "created_at", look->created_at);
-	bad |= json_add_ts(d, "approved_at", approved_at);
-	bad |= !cJSON_AddStringToObject(d, "payload", look->payload[0] ? look->payload : payload);
-	amount = cJSON_AddObjectToObject(d, "amount");
-	bad |= !amount;
-	if (amount) {
-		bad |= json_add_int(amount, "total", look->amount.total);
-		bad |= json_add_int(amount, "tax_free", look->amount.tax_free);
-		bad |= json_add_int(amount, "vat", look->amount.vat);
-		bad |= json_add_int(amount, "discount", look->amount.discount);
-	}
-	bad |= json_add_int(d, "quantity", look->quantity >= 0 ? look->quantity : rec->quantity);
-	if (!bad)
-		text = cJSON_PrintUnformatted(d);
-	cJSON_Delete(d);
-	return text;
-}
-
-/* The aid of the lookup's PAYMENT action, "" when none. */
-static const char *payment_aid(const struct pay_result *look)
-{
-	for (int i = 0; i < look->n_actions; i++)
-		if (!strcmp(look->actions[i].type, "PAYMENT"))
-			return look->actions[i].aid;
-	return "";
+	return payment_approval_json(look->item_name[0] ? look->item_name : rec->item_name,
+	                             look->payload[0] ? look->payload : payload, look->created_at,
+	                             approved_at, &look->amount,
+	                             look->quantity >= 0 ? look->quantity : rec->quantity);
 }
 
 static int flag(struct db *db, const struct payment_due *d, const char *reason,
@@ -174,7 +145,7 @@ static int complete(struct db *db, const struct payment_due *d, const struct pay
 		goto release;
 	}
 	a.rec = rec;
-	a.aid = payment_aid(look);
+	a.aid = payment_action_aid(look);
 	a.sid = look->sid;
 	a.payment_method_type = look->payment_method_type;
 	a.amount = look->amount;
