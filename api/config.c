@@ -7,29 +7,21 @@
 #include <string.h>
 
 #include "common/cfg.h"
+#include "common/cfg_shared.h"
 #include "common/err.h"
 #include "core/retry.h"
 #include "external/kakaopay.h"
 #include "common/banned.h"
 
 static const struct cfg_opt api_options[] = {
+    CFG_OPTS_DB,
+    CFG_OPTS_REDIS,
+    KAKAOPAY_CFG_OPTS,
+    CFG_OPTS_RUNTIME,
     {"PV_API_BIND", CFG_STR, "0.0.0.0", 1, 64, 0, "address to listen on"},
     {"PV_API_PORT", CFG_INT, "8080", 1, 65535, 0, "HTTP port"},
     {"PV_API_THREADS", CFG_INT, "32", 2, 512, 0,
      "worker threads (one DB and Redis connection each)"},
-    {"PV_DB_HOST", CFG_STR, "127.0.0.1", 0, 255, 0, "MariaDB host"},
-    {"PV_DB_PORT", CFG_INT, "3307", 1, 65535, 0, "MariaDB port (make run's private instance)"},
-    {"PV_DB_SOCKET", CFG_STR, "", 0, 255, 0, "MariaDB unix socket (overrides host and port)"},
-    {"PV_DB_USER", CFG_STR, "pillivery", 1, 80, 0, "MariaDB user"},
-    {"PV_DB_PASSWORD", CFG_SECRET, "pillivery", 0, 0, 0, "MariaDB password"},
-    {"PV_DB_NAME", CFG_STR, "pillivery", 1, 64, 0, "MariaDB database"},
-    {"PV_DB_CONNECT_TIMEOUT_MS", CFG_INT, "3000", 100, 60000, 0, "MariaDB connect timeout"},
-    {"PV_DB_QUERY_TIMEOUT_MS", CFG_INT, "5000", 100, 600000, 0, "MariaDB query timeout"},
-    {"PV_REDIS_HOST", CFG_STR, "127.0.0.1", 1, 255, 0, "Redis host"},
-    {"PV_REDIS_PORT", CFG_INT, "6380", 1, 65535, 0, "Redis port (make run's private instance)"},
-    {"PV_REDIS_PASSWORD", CFG_SECRET, "", 0, 0, 0, "Redis password (empty: none)"},
-    {"PV_REDIS_TIMEOUT_MS", CFG_INT, "1000", 10, 60000, 0, "Redis command timeout"},
-    {"PV_REDIS_PREFIX", CFG_STR, "pv:", 0, 32, 0, "prefix of every Redis key"},
     {"PV_JWT_SECRET", CFG_SECRET, NULL, 32, 0, CFG_REQUIRED, "HS256 signing secret, >= 32 bytes"},
     {"PV_JWT_ISSUER", CFG_STR, "pillivery", 1, 100, 0, "JWT iss claim"},
     {"PV_JWT_ACCESS_TTL_S", CFG_INT, "1800", 10, 86400, 0, "access token lifetime"},
@@ -46,9 +38,6 @@ static const struct cfg_opt api_options[] = {
      "seconds between two writes of the item view counts from Redis to MariaDB"},
     {"PV_MAIN_CACHE_TTL_S", CFG_INT, "600", 1, 86400, 0,
      "expiry of the cached GET /api/items/main answer"},
-    {"PV_TIMEZONE", CFG_STR, "Asia/Seoul", 1, 64, 0, "the shop's time zone"},
-    {"PV_PROFILE", CFG_STR, "local", 1, 32, 0, "profile name answered at /profile"},
-    {"PV_LOG_LEVEL", CFG_STR, "info", 1, 8, 0, "debug, info, warn or error"},
     {"PV_CORS_ALLOWED_ORIGINS", CFG_STR, "http://localhost:3000", 0, 4096, 0,
      "comma-separated exact origins"},
     {"PV_TRUSTED_PROXIES", CFG_STR, "", 0, 4096, 0,
@@ -62,16 +51,9 @@ static const struct cfg_opt api_options[] = {
      "retry delays after a declined recurring charge (s, m, h or d; retry.maxAttempts = 1 + "
      "their number)"},
     /* payments (KAKAOPAY.md §0): options below this line */
-    {"PV_KAKAOPAY_BASE_URL", CFG_STR, "https://open-api.kakaopay.com", 1, 255, 0,
-     "Kakao Pay API base URL (http:// only for a loopback host)"},
-    {"PV_KAKAOPAY_SECRET_KEY", CFG_SECRET, NULL, 1, 0, CFG_REQUIRED,
-     "Kakao Pay secret key (Authorization: SECRET_KEY ...)"},
     {"PV_KAKAOPAY_CID_ONETIME", CFG_STR, "TC0ONETIME", 1, 32, 0, "CID for one-time payments"},
     {"PV_KAKAOPAY_CID_SUBSCRIPTION", CFG_STR, "TCSUBSCRIP", 1, 32, 0,
      "CID for subscription payments (issues the SID)"},
-    {"PV_KAKAOPAY_CID_SECRET", CFG_SECRET, "", 0, 0, 0, "cid_secret sent when set"},
-    {"PV_KAKAOPAY_CONNECT_TIMEOUT_MS", CFG_INT, "3000", 100, 60000, 0, "Kakao Pay connect timeout"},
-    {"PV_KAKAOPAY_TIMEOUT_MS", CFG_INT, "15000", 100, 120000, 0, "Kakao Pay whole-request timeout"},
     /* oauth2 (API.md §3.7): options below this line */
     {"PV_OAUTH_CONNECT_TIMEOUT_MS", CFG_INT, "3000", 100, 60000, 0,
      "OAuth provider call connect timeout"},
@@ -206,23 +188,8 @@ int config_load(struct api_config *c, const char *file, char *err, size_t errlen
 	c->bind = cfg_str(cfg, "PV_API_BIND");
 	c->port = (int)cfg_int(cfg, "PV_API_PORT");
 	c->threads = (int)cfg_int(cfg, "PV_API_THREADS");
-	c->db = (struct db_config){
-	    .host = cfg_str(cfg, "PV_DB_HOST"),
-	    .port = (int)cfg_int(cfg, "PV_DB_PORT"),
-	    .socket = cfg_str(cfg, "PV_DB_SOCKET"),
-	    .user = cfg_str(cfg, "PV_DB_USER"),
-	    .password = cfg_str(cfg, "PV_DB_PASSWORD"),
-	    .database = cfg_str(cfg, "PV_DB_NAME"),
-	    .connect_timeout_ms = (int)cfg_int(cfg, "PV_DB_CONNECT_TIMEOUT_MS"),
-	    .query_timeout_ms = (int)cfg_int(cfg, "PV_DB_QUERY_TIMEOUT_MS"),
-	};
-	c->redis = (struct redis_config){
-	    .host = cfg_str(cfg, "PV_REDIS_HOST"),
-	    .port = (int)cfg_int(cfg, "PV_REDIS_PORT"),
-	    .password = cfg_str(cfg, "PV_REDIS_PASSWORD"),
-	    .timeout_ms = (int)cfg_int(cfg, "PV_REDIS_TIMEOUT_MS"),
-	    .prefix = cfg_str(cfg, "PV_REDIS_PREFIX"),
-	};
+	c->db = cfg_db_config(cfg);
+	c->redis = cfg_redis_config(cfg);
 	c->keys.secret = (const unsigned char *)cfg_str(cfg, "PV_JWT_SECRET");
 	c->keys.secret_len = strlen(cfg_str(cfg, "PV_JWT_SECRET"));
 	c->keys.issuer = cfg_str(cfg, "PV_JWT_ISSUER");
@@ -240,13 +207,7 @@ int config_load(struct api_config *c, const char *file, char *err, size_t errlen
 	c->profile = cfg_str(cfg, "PV_PROFILE");
 	c->public_base_url = cfg_str(cfg, "PV_PUBLIC_BASE_URL");
 	c->storefront_url = cfg_str(cfg, "PV_STOREFRONT_URL");
-	c->kakaopay = (struct kakaopay_config){
-	    .base_url = cfg_str(cfg, "PV_KAKAOPAY_BASE_URL"),
-	    .secret_key = cfg_str(cfg, "PV_KAKAOPAY_SECRET_KEY"),
-	    .cid_secret = cfg_str(cfg, "PV_KAKAOPAY_CID_SECRET"),
-	    .connect_timeout_ms = (long)cfg_int(cfg, "PV_KAKAOPAY_CONNECT_TIMEOUT_MS"),
-	    .timeout_ms = (long)cfg_int(cfg, "PV_KAKAOPAY_TIMEOUT_MS"),
-	};
+	c->kakaopay = kakaopay_cfg_read(cfg);
 	c->cid_onetime = cfg_str(cfg, "PV_KAKAOPAY_CID_ONETIME");
 	c->cid_subscription = cfg_str(cfg, "PV_KAKAOPAY_CID_SUBSCRIPTION");
 	if (retry_policy_parse(cfg_str(cfg, "PV_BILLING_RETRY_DELAYS"), &c->retry)) {

@@ -7,11 +7,17 @@
 #include <unistd.h>
 
 #include "common/cfg.h"
+#include "common/cfg_shared.h"
 #include "common/err.h"
 #include "core/sched.h"
+#include "external/kakaopay.h"
 #include "common/banned.h"
 
 static const struct cfg_opt billing_options[] = {
+    CFG_OPTS_DB,
+    CFG_OPTS_REDIS,
+    KAKAOPAY_CFG_OPTS,
+    CFG_OPTS_RUNTIME,
     {"PV_BILLING_BIND", CFG_STR, "127.0.0.1", 1, 64, 0, "address of the /health and /metrics listener"},
     {"PV_BILLING_PORT", CFG_INT, "8081", 0, 65535, 0, "port of /health and /metrics (0 = none)"},
     {"PV_BILLING_POLL_INTERVAL_MS", CFG_INT, "5000", 50, 3600000, 0,
@@ -51,29 +57,6 @@ static const struct cfg_opt billing_options[] = {
     {"PV_BILLING_INSTANCE", CFG_STR, "", 0, 64, 0, "instance name in the attempts (default host:pid)"},
     {"PV_CLOCK_OFFSET_S", CFG_INT, "0", -3153600000LL, 3153600000LL, 0,
      "shifts the daemon's clock (tests and drills only)"},
-    {"PV_DB_HOST", CFG_STR, "127.0.0.1", 0, 255, 0, "MariaDB host"},
-    {"PV_DB_PORT", CFG_INT, "3307", 1, 65535, 0, "MariaDB port (make run's private instance)"},
-    {"PV_DB_SOCKET", CFG_STR, "", 0, 255, 0, "MariaDB unix socket (overrides host and port)"},
-    {"PV_DB_USER", CFG_STR, "pillivery", 1, 80, 0, "MariaDB user"},
-    {"PV_DB_PASSWORD", CFG_SECRET, "pillivery", 0, 0, 0, "MariaDB password"},
-    {"PV_DB_NAME", CFG_STR, "pillivery", 1, 64, 0, "MariaDB database"},
-    {"PV_DB_CONNECT_TIMEOUT_MS", CFG_INT, "3000", 100, 60000, 0, "MariaDB connect timeout"},
-    {"PV_DB_QUERY_TIMEOUT_MS", CFG_INT, "5000", 100, 600000, 0, "MariaDB query timeout"},
-    {"PV_REDIS_HOST", CFG_STR, "127.0.0.1", 1, 255, 0, "Redis host"},
-    {"PV_REDIS_PORT", CFG_INT, "6380", 1, 65535, 0, "Redis port (make run's private instance)"},
-    {"PV_REDIS_PASSWORD", CFG_SECRET, "", 0, 0, 0, "Redis password (empty: none)"},
-    {"PV_REDIS_TIMEOUT_MS", CFG_INT, "1000", 10, 60000, 0, "Redis command timeout"},
-    {"PV_REDIS_PREFIX", CFG_STR, "pv:", 0, 32, 0, "prefix of every Redis key"},
-    {"PV_KAKAOPAY_BASE_URL", CFG_STR, "https://open-api.kakaopay.com", 1, 255, 0,
-     "Kakao Pay API base URL (http:// only for loopback)"},
-    {"PV_KAKAOPAY_SECRET_KEY", CFG_SECRET, NULL, 1, 0, CFG_REQUIRED,
-     "Kakao Pay secret key (required)"},
-    {"PV_KAKAOPAY_CID_SECRET", CFG_SECRET, "", 0, 0, 0, "cid_secret sent when set"},
-    {"PV_KAKAOPAY_CONNECT_TIMEOUT_MS", CFG_INT, "3000", 100, 60000, 0, "Kakao Pay connect timeout"},
-    {"PV_KAKAOPAY_TIMEOUT_MS", CFG_INT, "15000", 100, 120000, 0, "Kakao Pay whole-request timeout"},
-    {"PV_TIMEZONE", CFG_STR, "Asia/Seoul", 1, 64, 0, "the shop's time zone"},
-    {"PV_PROFILE", CFG_STR, "local", 1, 32, 0, "profile name"},
-    {"PV_LOG_LEVEL", CFG_STR, "info", 1, 8, 0, "debug, info, warn or error"},
 };
 
 #define NOPTIONS (sizeof(billing_options) / sizeof(billing_options[0]))
@@ -156,30 +139,9 @@ int config_load(struct billing_config *c, const char *file, char *err, size_t er
 		         "a charge still in flight could be taken for an orphan");
 		goto bad;
 	}
-	c->db = (struct db_config){
-	    .host = cfg_str(cfg, "PV_DB_HOST"),
-	    .port = (int)cfg_int(cfg, "PV_DB_PORT"),
-	    .socket = cfg_str(cfg, "PV_DB_SOCKET"),
-	    .user = cfg_str(cfg, "PV_DB_USER"),
-	    .password = cfg_str(cfg, "PV_DB_PASSWORD"),
-	    .database = cfg_str(cfg, "PV_DB_NAME"),
-	    .connect_timeout_ms = (int)cfg_int(cfg, "PV_DB_CONNECT_TIMEOUT_MS"),
-	    .query_timeout_ms = (int)cfg_int(cfg, "PV_DB_QUERY_TIMEOUT_MS"),
-	};
-	c->redis = (struct redis_config){
-	    .host = cfg_str(cfg, "PV_REDIS_HOST"),
-	    .port = (int)cfg_int(cfg, "PV_REDIS_PORT"),
-	    .password = cfg_str(cfg, "PV_REDIS_PASSWORD"),
-	    .timeout_ms = (int)cfg_int(cfg, "PV_REDIS_TIMEOUT_MS"),
-	    .prefix = cfg_str(cfg, "PV_REDIS_PREFIX"),
-	};
-	c->kakaopay = (struct kakaopay_config){
-	    .base_url = cfg_str(cfg, "PV_KAKAOPAY_BASE_URL"),
-	    .secret_key = cfg_str(cfg, "PV_KAKAOPAY_SECRET_KEY"),
-	    .cid_secret = cfg_str(cfg, "PV_KAKAOPAY_CID_SECRET"),
-	    .connect_timeout_ms = (long)cfg_int(cfg, "PV_KAKAOPAY_CONNECT_TIMEOUT_MS"),
-	    .timeout_ms = (long)cfg_int(cfg, "PV_KAKAOPAY_TIMEOUT_MS"),
-	};
+	c->db = cfg_db_config(cfg);
+	c->redis = cfg_redis_config(cfg);
+	c->kakaopay = kakaopay_cfg_read(cfg);
 	if (kakaopay_config_check(&c->kakaopay)) {
 		snprintf(err, errlen,
 		         "PV_KAKAOPAY_BASE_URL: expected an https:// URL (http:// only for a "

@@ -1263,3 +1263,14 @@ void kakaopay_multi_free(struct kakaopay_multi *m)
 	base_release(&m->base);
 	free(m);
 }
+
+struct kakaopay_config kakaopay_cfg_read(const struct cfg *c)
+{
+	return (struct kakaopay_config){
+	    .base_url = cfg_str(c, "PV_KAKAOPAY_BASE_URL"),
+	    .secret_key = cfg_str(c, "PV_KAKAOPAY_SECRET_KEY"),
+	    .cid_secret = cfg_str(c, "PV_KAKAOPAY_CID_SECRET"),
+	    .connect_timeout_ms = (long)cfg_int(c, "PV_KAKAOPAY_CONNECT_TIMEOUT_MS"),
+	    .timeout_ms = (long)cfg_int(c, "PV_KAKAOPAY_TIMEOUT_MS"),
+	};
+}

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 
+#include "common/cfg.h"
 #include "core/gateway.h"
 
 #define KAKAOPAY_DEFAULT_BASE_URL   "https://open-api.kakaopay.com"
@@ -37,6 +38,23 @@ struct kakaopay_config {
 	size_t max_response; /* bytes; bigger answers are incomplete (UNKNOWN on money calls) */
 	long max_connects;   /* connection cache size for read calls */
 };
+
+/* The Kakao Pay client (KAKAOPAY.md §0); the CIDs are the API's own options. */
+#define KAKAOPAY_CFG_OPTS                                                                          \
+	{"PV_KAKAOPAY_BASE_URL", CFG_STR, "https://open-api.kakaopay.com", 1, 255, 0,              \
+	 "Kakao Pay API base URL (http:// only for a loopback host)"},                             \
+	    {"PV_KAKAOPAY_SECRET_KEY", CFG_SECRET, NULL, 1, 0, CFG_REQUIRED,                       \
+	     "Kakao Pay secret key (Authorization: SECRET_KEY ...)"},                              \
+	    {"PV_KAKAOPAY_CID_SECRET", CFG_SECRET, "", 0, 0, 0, "cid_secret sent when set"},       \
+	    {"PV_KAKAOPAY_CONNECT_TIMEOUT_MS", CFG_INT, "3000", 100, 60000, 0,                    \
+	     "Kakao Pay connect timeout"},                                                         \
+	{                                                                                          \
+		"PV_KAKAOPAY_TIMEOUT_MS", CFG_INT, "15000", 100, 120000, 0,                        \
+		    "Kakao Pay whole-request timeout"                                              \
+	}
+
+/* The settings of KAKAOPAY_CFG_OPTS from a loaded table (strings borrowed from c). */
+struct kakaopay_config kakaopay_cfg_read(const struct cfg *c);
 
 /* 0, or -E_CONFIG (missing key, bad URL, http:// on a non-loopback host, bad timeout). */
 int kakaopay_config_check(const struct kakaopay_config *cfg);

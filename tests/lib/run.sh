@@ -136,19 +136,23 @@ if [ -z "${PV_OAUTH_KAKAO_CLIENT_ID:-}${PV_OAUTH_GOOGLE_CLIENT_ID:-}" ]; then
 	oauth_note="$oauth_url (fake kakao and google; logs: var/run/fakeoauth.log)"
 fi
 
+# wait_up NAME URL PID LOG: waits up to 10 s for URL/health, or exits with the log's tail.
+wait_up() {
+	for _ in $(seq 1 100); do
+		curl -fsS "$2/health" > /dev/null 2>&1 && return 0
+		kill -0 "$3" 2> /dev/null || break
+		sleep 0.1
+	done
+	curl -fsS "$2/health" > /dev/null 2>&1 && return 0
+	echo "pillivery: $1 did not start; last lines of var/run/$4:" >&2
+	tail -n 20 "$var/$4" >&2
+	exit 1
+}
+
 "$bin/pillivery-api" >> "$var/api.log" 2>&1 &
 api_pid=$!
 echo "$api_pid" > "$var/api.pid"
-for _ in $(seq 1 100); do
-	curl -fsS "$api/health" > /dev/null 2>&1 && break
-	kill -0 "$api_pid" 2> /dev/null || break
-	sleep 0.1
-done
-if ! curl -fsS "$api/health" > /dev/null 2>&1; then
-	echo "pillivery: pillivery-api did not start; last lines of var/run/api.log:" >&2
-	tail -n 20 "$var/api.log" >&2
-	exit 1
-fi
+wait_up pillivery-api "$api" "$api_pid" api.log
 
 # The billing daemon: charges due subscriptions every few seconds (DESIGN.md §5).
 export PV_BILLING_PORT=${PV_BILLING_PORT:-8081}
@@ -156,16 +160,7 @@ billing=http://127.0.0.1:$PV_BILLING_PORT
 "$bin/pillivery-billing" >> "$var/billing.log" 2>&1 &
 billing_pid=$!
 echo "$billing_pid" > "$var/billing.pid"
-for _ in $(seq 1 100); do
-	curl -fsS "$billing/health" > /dev/null 2>&1 && break
-	kill -0 "$billing_pid" 2> /dev/null || break
-	sleep 0.1
-done
-if ! curl -fsS "$billing/health" > /dev/null 2>&1; then
-	echo "pillivery: pillivery-billing did not start; last lines of var/run/billing.log:" >&2
-	tail -n 20 "$var/billing.log" >&2
-	exit 1
-fi
+wait_up pillivery-billing "$billing" "$billing_pid" billing.log
 
 # Demo accounts (created once): a customer and an admin.
 demo_user() {
