@@ -90,6 +90,7 @@ struct charger {
 	bool db_backoff;
 	bool freeing;
 	bool sales_pending; /* approved charges whose sales are not folded yet */
+	int64_t blocked_until_mono; /* after a CONFIG answer no charge is sent before this */
 	int64_t pass_start_mono;
 	struct charger_stats st;
 };
@@ -213,6 +214,27 @@ static void log_call(const struct job *j, const struct pay_result *res, enum pay
 	          pay_class_name(cls), "ms:i", (long long)res->t_total_ms, (const char *)0);
 }
 
+/*
+ * A CONFIG answer (keys, CID, IP or domain refused: KAKAOPAY.md §1.11.3) means every charge
+ * would fail the same way: stop all gateway traffic, alert, and send nothing more until the
+ * hold (PV_BILLING_HOLD_INVALID_S) has passed or the daemon restarts with fixed settings.
+ */
+static void gateway_refused_us(struct charger *c, const struct pay_result *res)
+{
+	if (c->blocked_until_mono > clock_mono_ms())
+		return;
+	c->blocked_until_mono = clock_mono_ms() + c->cfg->retry.hold_invalid_s * 1000;
+	metrics_set("billing_gateway_blocked", "", 1);
+	log_error("the gateway refused our credentials or merchant settings (CONFIG): all charges "
+	          "stopped; fix PV_KAKAOPAY_* and restart, or charging resumes after the hold",
+	          "code:i", (long long)res->code, "http_status:i", (long long)res->http_status,
+	          "hold_s:i", (long long)c->cfg->retry.hold_invalid_s, (const char *)0);
+	if (c->running && c->claiming) {
+		c->claiming = false;
+		kick(c);
+	}
+}
+
 static void on_probe_done(void *arg, const struct pay_result *res)
 {
 	struct job *j = arg;
@@ -242,6 +264,8 @@ static void on_charge_done(void *arg, const struct pay_result *res)
 	}
 	billing_answer_from_result(res, res->cls, &j->ans);
 	log_call(j, res, res->cls);
+	if (res->cls == PAY_CONFIG)
+		gateway_refused_us(c, res);
 	finish(j);
 }
 
@@ -525,6 +549,13 @@ int charger_start_pass(struct charger *c)
 
 	if (c->running)
 		return 1;
+	if (c->blocked_until_mono) {
+		if (clock_mono_ms() < c->blocked_until_mono)
+			return 2; /* CONFIG: no gateway traffic yet */
+		c->blocked_until_mono = 0;
+		metrics_set("billing_gateway_blocked", "", 0);
+		log_warn("CONFIG hold over: charging resumes", (const char *)0);
+	}
 	memset(&c->st, 0, sizeof(c->st));
 	c->pass_start_mono = clock_mono_ms();
 	/* nothing of ours is in flight between passes: an old PENDING attempt is an orphan */

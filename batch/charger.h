@@ -50,7 +50,8 @@ struct charger *charger_new(struct event_base *base, struct db *db, struct redis
 /* Completes and writes what is in flight (see above), then frees. Accepts NULL. */
 void charger_free(struct charger *c);
 
-/* Starts a pass. 0 started, 1 one is running, or a database error (the pass did not start). */
+/* Starts a pass. 0 started, 1 one is running, 2 charging is stopped after a CONFIG answer
+ * (until PV_BILLING_HOLD_INVALID_S has passed), or a database error (not started). */
 int charger_start_pass(struct charger *c);
 bool charger_running(const struct charger *c);
 /* No more claims in the current pass; in-flight charges still finish. */

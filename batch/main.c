@@ -89,6 +89,10 @@ static void declare_metrics(void)
 	metrics_declare("billing_in_flight", METRIC_GAUGE, "recurring charges in flight", NULL, 0);
 	metrics_declare("billing_leader", METRIC_GAUGE, "1 while this instance holds the lock",
 	                NULL, 0);
+	metrics_declare("billing_gateway_blocked", METRIC_GAUGE,
+	                "1 while charging is stopped after the gateway refused our credentials "
+	                "(CONFIG)",
+	                NULL, 0);
 	metrics_declare("outbox_pending", METRIC_GAUGE, "outbox events not delivered yet", NULL, 0);
 	metrics_declare("outbox_delivered_total", METRIC_COUNTER, "outbox events delivered", NULL,
 	                0);
@@ -279,11 +283,15 @@ static int run_once(struct app *a)
 		nanosleep(&ts, NULL);
 	}
 	metrics_set("billing_leader", "", 1);
-	if (charger_start_pass(a->charger)) {
+	int started = charger_start_pass(a->charger);
+	if (started < 0) {
 		leader_release(a->leader);
 		return 1;
 	}
-	event_base_dispatch(a->base);
+	if (started == 0)
+		event_base_dispatch(a->base);
+	else
+		a->pass_done_once = true; /* charging is stopped: nothing to wait for */
 	if (!a->pass_done_once) /* signal or failure */
 		a->status = a->status ? a->status : 1;
 	if (kakaopay_client_new(&a->cfg.kakaopay, &client) == 0) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -52,8 +53,7 @@ static double mono_now(void)
 
 static void api_bin(char *out, size_t n)
 {
-	const char *dir = it_getenv("PV_IT_BIN_DIR");
-	snprintf(out, n, "%s/pillivery-api", dir ? dir : "build/bin");
+	it_bin_path(out, n, "pillivery-api");
 }
 
 static void var_path(char *out, size_t n, const char *file)
@@ -185,27 +185,31 @@ fail:
 
 /* ---- processes ------------------------------------------------------------------------------- */
 
+void it_bin_path(char *out, size_t n, const char *name)
+{
+	const char *dir = it_getenv("PV_IT_BIN_DIR");
+	snprintf(out, n, "%s/%s", dir ? dir : "build/bin", name);
+}
+
 /*
- * fork + exec of pillivery-api with args; stdout and stderr go to out_path (appended or
- * truncated). The child gets its own process group, so Check's killpg of a finished test's
- * group never reaches a daemon that the test started.
+ * fork + exec of path with args; stdout and stderr go to out_path (appended or truncated). The
+ * child gets its own process group, so Check's killpg of a finished test's group never reaches
+ * a daemon that the test started.
  */
-static pid_t spawn_api(const char *const *args, const char *const *extra_env, const char *out_path,
-		       bool append)
+pid_t it_spawn(const char *path, const char *const *args, const char *const *extra_env,
+	       const char *out_path, unsigned flags)
 {
 	struct envlist env;
-	char bin[512];
-	const char *argv[16];
+	const char *argv[32];
 	size_t n = 0;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
-	api_bin(bin, sizeof(bin));
-	if (access(bin, X_OK) != 0) {
-		fprintf(stderr, "it: %s is not an executable (%s); was it built?\n", bin,
+	if (strchr(path, '/') && access(path, X_OK) != 0) {
+		fprintf(stderr, "it: %s is not an executable (%s); was it built?\n", path,
 			strerror(errno));
 		return -1;
 	}
-	argv[n++] = bin;
+	argv[n++] = path;
 	for (size_t i = 0; args && args[i] && n < sizeof(argv) / sizeof(argv[0]) - 1; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
@@ -225,12 +229,17 @@ static pid_t spawn_api(const char *const *args, const char *const *extra_env, co
 		sigset_t none;
 		int fd, devnull;
 		setpgid(0, 0);
+		if ((flags & IT_SPAWN_DIE_WITH_PARENT) &&
+		    (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent))
+			_exit(126);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
-		fd = open(out_path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_CLOEXEC,
+		fd = open(out_path,
+			  O_WRONLY | O_CREAT | ((flags & IT_SPAWN_APPEND) ? O_APPEND : O_TRUNC) |
+			      O_CLOEXEC,
 			  0644);
 		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
@@ -239,15 +248,28 @@ static pid_t spawn_api(const char *const *args, const char *const *extra_env, co
 		}
 		if (devnull >= 0)
 			dup2(devnull, 0);
-		execve(bin, (char *const *)argv, env.v);
-		dprintf(2, "it: execve %s: %s\n", bin, strerror(errno));
+		if (strchr(path, '/'))
+			execve(path, (char *const *)argv, env.v);
+		else
+			execvpe(path, (char *const *)argv, env.v);
+		dprintf(2, "it: exec %s: %s\n", path, strerror(errno));
 		_exit(127);
 	}
 	env_release(&env);
 	return pid;
 }
 
-static void describe_status(char *out, size_t n, int st)
+/* pillivery-api with args, output to out_path. */
+static pid_t spawn_api(const char *const *args, const char *const *extra_env, const char *out_path,
+		       bool append)
+{
+	char bin[512];
+
+	api_bin(bin, sizeof(bin));
+	return it_spawn(bin, args, extra_env, out_path, append ? IT_SPAWN_APPEND : 0);
+}
+
+void it_describe_status(char *out, size_t n, int st)
 {
 	if (st < 0)
 		snprintf(out, n, "status unknown");
@@ -278,11 +300,7 @@ static bool proc_gone(pid_t pid)
 	return !rp || (rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X'));
 }
 
-/*
- * Waits up to timeout_ms for pid to end. 1 when it ended (*status: the wait status if we
- * could reap it, else -1), 0 on timeout.
- */
-static int wait_end(pid_t pid, int timeout_ms, int *status)
+int it_wait_end(pid_t pid, int timeout_ms, int *status)
 {
 	double deadline = mono_now() + timeout_ms / 1000.0;
 	*status = -1;
@@ -310,46 +328,55 @@ int it_proc_stop(pid_t pid, int timeout_ms, int *status)
 	if (pid <= 0)
 		return -1;
 	if (kill(pid, SIGTERM) != 0 && errno == ESRCH) {
-		wait_end(pid, 100, &st); /* reap it if it is our zombie */
+		it_wait_end(pid, 100, &st); /* reap it if it is our zombie */
 		if (status)
 			*status = st;
 		return 0;
 	}
-	if (wait_end(pid, timeout_ms, &st)) {
+	if (it_wait_end(pid, timeout_ms, &st)) {
 		if (status)
 			*status = st;
 		return 0;
 	}
 	kill(pid, SIGKILL);
-	wait_end(pid, 5000, &st);
+	it_wait_end(pid, 5000, &st);
 	if (status)
 		*status = st;
 	return -1;
 }
 
-int it_run_api(const char *const *args, const char *const *extra_env, int timeout_ms, int *status,
-	       char **output)
+int it_run(const char *path, const char *const *args, const char *const *extra_env,
+	   int timeout_ms, int *status, char **output)
 {
-	char path[512];
+	char out[512];
 	pid_t pid;
 	int rc = 0;
 
 	*status = -1;
 	*output = NULL;
-	snprintf(path, sizeof(path), "%s/run-%ld-%llu.out", it_var(), (long)getpid(),
+	snprintf(out, sizeof(out), "%s/run-%ld-%llu.out", it_var(), (long)getpid(),
 		 (unsigned long long)it_seq());
-	pid = spawn_api(args, extra_env, path, false);
+	pid = it_spawn(path, args, extra_env, out, IT_SPAWN_DIE_WITH_PARENT);
 	if (pid < 0)
 		return -1;
-	if (!wait_end(pid, timeout_ms, status)) {
+	if (!it_wait_end(pid, timeout_ms, status)) {
 		it_proc_stop(pid, 2000, status);
 		rc = 1;
 	}
-	*output = it_read_file(path, NULL);
+	*output = it_read_file(out, NULL);
 	if (!*output)
 		*output = strdup("");
-	unlink(path);
+	unlink(out);
 	return rc;
+}
+
+int it_run_api(const char *const *args, const char *const *extra_env, int timeout_ms, int *status,
+	       char **output)
+{
+	char bin[512];
+
+	api_bin(bin, sizeof(bin));
+	return it_run(bin, args, extra_env, timeout_ms, status, output);
 }
 
 static bool health_ok(int port, int timeout_ms)
@@ -376,7 +403,7 @@ static int wait_health(pid_t pid, int port, int timeout_ms)
 		int st;
 		pid_t r = waitpid(pid, &st, WNOHANG);
 		if (r == pid) {
-			describe_status(what, sizeof(what), st);
+			it_describe_status(what, sizeof(what), st);
 			fprintf(stderr,
 				"it: pillivery-api (pid %ld) ended (%s) before GET /health "
 				"answered 200 on port %d\n",
@@ -438,14 +465,14 @@ int it_api_migrate(void)
 	pid = spawn_api(args, NULL, log, true);
 	if (pid < 0)
 		return -1;
-	if (!wait_end(pid, 120000, &st)) {
+	if (!it_wait_end(pid, 120000, &st)) {
 		it_proc_stop(pid, 2000, &st);
 		fprintf(stderr, "it: pillivery-api --migrate did not finish within 120 s\n");
 		it_api_log_tail(40);
 		return -1;
 	}
 	if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		describe_status(what, sizeof(what), st);
+		it_describe_status(what, sizeof(what), st);
 		fprintf(stderr, "it: pillivery-api --migrate failed (%s)\n", what);
 		it_api_log_tail(40);
 		return -1;
@@ -497,7 +524,7 @@ int it_api_stop(int *exit_status)
 		return -1;
 	}
 	if (st >= 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-		describe_status(what, sizeof(what), st);
+		it_describe_status(what, sizeof(what), st);
 		fprintf(stderr, "it: pillivery-api (pid %ld) ended with %s after SIGTERM\n",
 			(long)pid, what);
 	}

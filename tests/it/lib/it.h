@@ -111,6 +111,28 @@ int it_proc_stop(pid_t pid, int timeout_ms, int *status);
 int it_run_api(const char *const *args, const char *const *extra_env, int timeout_ms, int *status,
 	       char **output);
 
+/* Shared by the helpers of every binary the tests start (pillivery-api, pillivery-billing,
+ * scripts). */
+#define IT_SPAWN_APPEND          1u /* append to out_path (else truncate it) */
+#define IT_SPAWN_DIE_WITH_PARENT 2u /* SIGKILL when the spawning test process ends */
+/* "$PV_IT_BIN_DIR/<name>" into out. */
+void it_bin_path(char *out, size_t n, const char *name);
+/*
+ * fork + exec of path (a name without '/' is looked up in PATH) with args (NULL-terminated,
+ * without argv[0]) and the daemon environment above plus extra_env, in its own process group,
+ * stdin /dev/null, stdout and stderr to out_path. Returns the pid, or -1 after printing why.
+ */
+pid_t it_spawn(const char *path, const char *const *args, const char *const *extra_env,
+	       const char *out_path, unsigned flags);
+/* it_run_api for any path (the child dies with the test process). */
+int it_run(const char *path, const char *const *args, const char *const *extra_env,
+	   int timeout_ms, int *status, char **output);
+/* Waits up to timeout_ms for pid to end: 1 when it ended (*status: the wait status when this
+ * process could reap it, else -1), 0 on timeout. */
+int it_wait_end(pid_t pid, int timeout_ms, int *status);
+/* "exit status N", "killed by signal N (...)" of a wait status (-1: unknown). */
+void it_describe_status(char *out, size_t n, int st);
+
 /* bash $PV_IT_SERVICES verb $PV_IT_VAR [port]: verbs stop-redis, start-redis, stop-db,
  * start-db. Returns the script's exit status (0 = done). */
 int it_services(const char *verb);
