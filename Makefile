@@ -173,6 +173,7 @@ bench: deps
 	@BUILD=$(BUILD) bash tests/bench/api_bench.sh
 	@BUILD=$(BUILD) bash tests/bench/storefront_bench.sh
 	@BUILD=$(BUILD) bash tests/bench/payments_bench.sh
+	@BUILD=$(BUILD) bash tests/bench/billing_bench.sh
 
 # libFuzzer targets (clang): the JSON request path and token verification.
 FUZZ_SECONDS ?= 30

@@ -68,24 +68,14 @@ GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO '$DB_USER'@'127.0.0.1';
 SQL
 }
 
-# running PID: the process exists and is not a zombie (a server restarted by a test may be
-# adopted by the test runner, which reaps it only at the end: its zombie has already stopped).
-running() {
-	kill -0 "$1" 2>/dev/null || return 1
-	case $(sed -n 's/^[0-9]* (.*) \([A-Z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null) in
-	Z | X) return 1 ;;
-	esac
-	return 0
-}
-
 stop_pidfile() {
 	local pidfile=$1 pid i
 	[ -f "$pidfile" ] || return 0
 	pid=$(cat "$pidfile" 2>/dev/null)
-	if [ -n "$pid" ] && running "$pid"; then
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
 		kill "$pid" 2>/dev/null
 		for i in $(seq 1 150); do
-			running "$pid" || break
+			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
 		kill -9 "$pid" 2>/dev/null
