@@ -903,7 +903,7 @@ out:
 	" tot BIGINT PATH '$.tot', tf BIGINT PATH '$.tf', vat BIGINT PATH '$.vat',"                   \
 	" pt BIGINT PATH '$.pt', dc BIGINT PATH '$.dc', mm INT PATH '$.mm',"                          \
 	" tid VARCHAR(64) PATH '$.tid', aid VARCHAR(64) PATH '$.aid', pmt VARCHAR(16) PATH '$.pmt',"   \
-	" res TEXT PATH '$.res', pkey VARCHAR(64) PATH '$.pkey', cid VARCHAR(32) PATH '$.cid',"       \
+	" res VARCHAR(2000) PATH '$.res', pkey VARCHAR(64) PATH '$.pkey', cid VARCHAR(32) PATH '$.cid',"       \
 	" sid VARCHAR(64) PATH '$.sid', poid VARCHAR(100) PATH '$.poid',"                             \
 	" puid VARCHAR(100) PATH '$.puid', iname VARCHAR(100) PATH '$.iname',"                        \
 	" rn VARCHAR(30) PATH '$.rn', rph VARCHAR(20) PATH '$.rph', rc VARCHAR(100) PATH '$.rc',"     \

@@ -191,12 +191,17 @@ void it_new_admin_at(struct it_loc at, struct it_user *u)
 
 static struct db *conn;
 static pid_t conn_pid;
+/* The parent's handle, kept reachable in a child (a runner-side fixture may open one before
+ * the tests fork): never used, never freed here, and not a leak. */
+static struct db *inherited;
 
 struct db *it_db(void)
 {
 	/* A handle inherited through fork belongs to the parent: never touch it, open our own. */
-	if (conn && conn_pid != getpid())
+	if (conn && conn_pid != getpid()) {
+		inherited = conn;
 		conn = NULL;
+	}
 	if (!conn) {
 		const char *port = it_getenv("PV_DB_PORT");
 		struct db_config cfg = {
