@@ -83,6 +83,15 @@ START_TEST(help_lists_the_options_and_bad_settings_stop_it)
 }
 END_TEST
 
+static int ledger_size(void)
+{
+	cJSON *l = it_fp_ledger_at(IT_HERE, "");
+	int n = cJSON_GetArraySize(l);
+
+	cJSON_Delete(l);
+	return n;
+}
+
 START_TEST(dry_run_lists_what_is_due_and_changes_nothing)
 {
 	static const char *const dry[] = {"--dry-run", NULL};
@@ -95,7 +104,7 @@ START_TEST(dry_run_lists_what_is_due_and_changes_nothing)
 	it_bill_seed(3, 30, NULL, &seed);
 	p[0] = DB_I64(seed.first_id);
 	p[1] = DB_I64(seed.last_id);
-	ledger_before = cJSON_GetArraySize(it_fp_ledger_at(IT_HERE, ""));
+	ledger_before = ledger_size();
 	it_bill_env_init(&env);
 	it_bill_env_set(&env, "PV_BILLING_CHARGE_TIME", "00:00");
 	ck_assert_int_eq(run(dry, &env, &out), 0);
@@ -110,7 +119,7 @@ START_TEST(dry_run_lists_what_is_due_and_changes_nothing)
 	                            " BETWEEN ? AND ?",
 	                            p, 2),
 	                 0);
-	ck_assert_int_eq(cJSON_GetArraySize(it_fp_ledger_at(IT_HERE, "")), ledger_before);
+	ck_assert_int_eq(ledger_size(), ledger_before);
 	it_bill_retire(seed.first_id, seed.last_id);
 }
 END_TEST
