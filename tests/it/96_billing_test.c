@@ -1200,6 +1200,7 @@ static void poison_cleanup(void)
 		        "UPDATE billing_attempt SET status = 'FAILED', updated_at = UTC_TIMESTAMP()"
 		        " WHERE claimed_by = '" POISON "' AND status IN ('PENDING', 'UNKNOWN')",
 		        NULL, 0, NULL, NULL);
+	it_db_close(); /* runs in the runner: the tests it forks next must not inherit it */
 }
 
 Suite *billing_suite(void)

@@ -193,7 +193,7 @@ static struct db *conn;
 static pid_t conn_pid;
 /* The parent's handle, kept reachable in a child (a runner-side fixture may open one before
  * the tests fork): never used, never freed here, and not a leak. */
-static struct db *inherited;
+static struct db *volatile inherited; /* volatile: the store must not be optimised away */
 
 struct db *it_db(void)
 {
@@ -218,6 +218,13 @@ struct db *it_db(void)
 		conn_pid = getpid();
 	}
 	return conn;
+}
+
+void it_db_close(void)
+{
+	if (conn && conn_pid == getpid())
+		db_free(conn);
+	conn = NULL;
 }
 
 uint64_t it_sql_exec_at(struct it_loc at, const char *sql, const struct db_param *p, size_t n)

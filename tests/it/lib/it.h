@@ -281,6 +281,9 @@ int64_t it_now(void); /* Unix seconds */
 
 /* This process's connection to the test database (from PV_DB_*), opened on first use. */
 struct db *it_db(void);
+/* Closes this process's connection (a runner-side fixture must, so the tests it forks later do
+ * not inherit it). */
+void it_db_close(void);
 /* Runs a statement; asserts success; returns the affected rows. */
 uint64_t it_sql_exec_at(struct it_loc at, const char *sql, const struct db_param *p, size_t n);
 /* First column of the only row as an integer; asserts exactly one row. */
