@@ -456,29 +456,7 @@ enum {
 	S_BEFORE
 };
 static const char sql_att_gate[] =
-    "SELECT b.status, b.origin_price, b.discount_p10, b.discount_price, b.real_price, s.period"
-    " FROM billing_attempt b JOIN subscriptions s ON s.subscription_id = b.subscription_id"
-    " WHERE b.billing_attempt_id = ?";
-static const char sql_order_insert[] =
-    "INSERT INTO orders (user_id, status, is_subscription, ordered_at_cart, is_renewal,"
-    " subscription_id, cycle_date, receiver_real_name, receiver_phone, receiver_city,"
-    " receiver_detail_address, total_items, total_quantity, total_price, total_discount_price,"
-    " expect_price, created_at, updated_at, paid_at) VALUES (?, 'COMPLETE', 1, 0, 1, ?, ?, ?, ?,"
-    " ?, ?, 1, ?, ?, ?, ?, FROM_UNIXTIME(?), FROM_UNIXTIME(?), FROM_UNIXTIME(?))";
-static const char sql_line_insert[] =
-    "INSERT INTO order_items (order_id, item_id, quantity, is_subscription, period, origin_price,"
-    " discount_p10, discount_price, real_price, subscription_id, created_at)"
-    " VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(?))";
-static const char sql_payment_insert[] =
-    "INSERT INTO payments (order_id, ready_no, status, payment_key, cid, partner_order_id,"
-    " partner_user_id, item_name, quantity, amount, tax_free_amount, tid, aid, sid,"
-    " payment_method_type, approved_total, approved_tax_free, approved_vat, approved_point,"
-    " approved_discount, approved_at, approval_result, created_at, updated_at)"
-    " VALUES (?, 1, 'APPROVED', ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-    " FROM_UNIXTIME(?), ?, FROM_UNIXTIME(?), FROM_UNIXTIME(?))";
-static const char sql_sales_delta[] =
-    "INSERT INTO item_sales_delta (item_id, quantity, order_id, created_at)"
-    " VALUES (?, ?, ?, FROM_UNIXTIME(?))";
+    "SELECT status FROM billing_attempt WHERE billing_attempt_id = ?";
 static const char sql_cycle_upsert[] =
     "INSERT INTO subscription_cycles (subscription_id, cycle_date, status, attempts, amount,"
     " order_id, paid_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, FROM_UNIXTIME(?),"
@@ -488,22 +466,10 @@ static const char sql_cycle_upsert[] =
 static const char sql_cycle_delete_unknown[] =
     "DELETE FROM subscription_cycles WHERE subscription_id = ? AND cycle_date = ?"
     " AND status = 'UNKNOWN'";
-static const char sql_att_approved[] =
-    "UPDATE billing_attempt SET status = 'APPROVED', outcome = 'OK', counted = 0, tid = ?,"
-    " aid = ?, approved_amount = ?, amount_mismatch = ?, approved_at = FROM_UNIXTIME(?),"
-    " approval_result = ?, order_id = ?, error_code = NULL, error_message = NULL,"
-    " finished_at = FROM_UNIXTIME(?), resolved_by = ?, updated_at = FROM_UNIXTIME(?)"
-    " WHERE billing_attempt_id = ?";
 static const char sql_att_failed[] =
     "UPDATE billing_attempt SET status = ?, outcome = ?, counted = ?, error_code = ?,"
     " error_message = ?, method_result_code = ?, finished_at = FROM_UNIXTIME(?),"
     " updated_at = FROM_UNIXTIME(?) WHERE billing_attempt_id = ?";
-static const char sql_sub_paid[] =
-    "UPDATE subscriptions SET status = ?, retry_state = 'NONE', retry_state_before_unknown = NULL,"
-    " failed_cycle_date = NULL, retry_attempts = 0, next_retry_at = NULL, last_failure_at = NULL,"
-    " last_failure_code = NULL, last_failure_message = NULL, charge_hold_until = NULL,"
-    " charge_hold_reason = NULL, last_payment_date = ?, last_settled_cycle_date = ?,"
-    " next_payment_date = ?, updated_at = FROM_UNIXTIME(?) WHERE subscription_id = ?";
 static const char sql_sub_declined[] =
     "UPDATE subscriptions SET status = 'SUBSCRIBE_PAYMENT_FAIL', retry_state = ?,"
     " retry_state_before_unknown = NULL, failed_cycle_date = ?, retry_attempts = ?,"
@@ -585,127 +551,6 @@ static int notify(struct db *db, const char *kind, const struct billing_attempt 
 static const char *failure_message(const struct billing_answer *ans)
 {
 	return ans->message[0] ? ans->message : NULL;
-}
-
-static int apply_approved(struct db *db, const struct billing_attempt *a,
-                          const struct billing_answer *ans, const struct sub_row *s,
-                          const struct db_rows *gate, int64_t now, const char *resolved_by,
-                          struct billing_apply_stats *st)
-{
-	int64_t approved_at = ans->approved_at >= 0 ? ans->approved_at : now;
-	int64_t origin = db_rows_i64(gate, 0, 1), p10 = db_rows_i64(gate, 0, 2);
-	int64_t disc = db_rows_i64(gate, 0, 3), real = db_rows_i64(gate, 0, 4);
-	int64_t period = db_rows_i64(gate, 0, 5);
-	int64_t approved_total = ans->amount.present ? ans->amount.total : a->amount;
-	int32_t today = clock_local_day((time_t)now);
-	int32_t first = day_of(sub_s(s, S_FIRST)), last = day_of(sub_s(s, S_LAST));
-	int32_t settled = day_of(sub_s(s, S_SETTLED)), next;
-	char cday[CLOCK_DATE_LEN], lday[CLOCK_DATE_LEN], sday[CLOCK_DATE_LEN], nday[CLOCK_DATE_LEN];
-	char key[64];
-	uint64_t order_id = 0;
-	char *json = NULL;
-	bool mismatch = approved_total != a->amount;
-	int rc;
-
-	if (today > last)
-		last = today;
-	if (a->cycle_date > settled)
-		settled = a->cycle_date;
-	next = sched_next(first, (int32_t)sub_i(s, S_PERIOD), last, settled, today);
-
-	struct db_param op[] = {DB_I64(sub_i(s, S_USER)),
-	                        DB_I64(a->subscription_id),
-	                        day_param(a->cycle_date, cday),
-	                        DB_STR(sub_s(s, S_NAME)),
-	                        DB_STR(sub_s(s, S_PHONE)),
-	                        DB_STR(sub_s(s, S_CITY)),
-	                        DB_STR(sub_s(s, S_DETAIL)),
-	                        DB_I64(a->quantity),
-	                        DB_I64(origin * a->quantity),
-	                        DB_I64(disc * a->quantity),
-	                        DB_I64(real * a->quantity),
-	                        DB_I64(now),
-	                        DB_I64(now),
-	                        DB_I64(approved_at)};
-	rc = db_exec(db, sql_order_insert, op, sizeof(op) / sizeof(op[0]), NULL, &order_id);
-	if (rc)
-		return rc;
-	struct db_param lp[] = {DB_I64(order_id), DB_I64(a->item_id), DB_I64(a->quantity),
-	                        DB_I64(period),   DB_I64(origin),     DB_I64(p10),
-	                        DB_I64(disc),     DB_I64(real),       DB_I64(a->subscription_id),
-	                        DB_I64(now)};
-	rc = db_exec(db, sql_line_insert, lp, sizeof(lp) / sizeof(lp[0]), NULL, NULL);
-	if (rc)
-		return rc;
-	json = billing_approval_json(a, ans, now);
-	if (!json)
-		return -E_NOMEM;
-	snprintf(key, sizeof(key), "renewal-att-%lld", (long long)a->id);
-	struct db_param pp[] = {DB_I64(order_id),
-	                        DB_STR(key),
-	                        DB_STR(a->cid),
-	                        DB_STR(a->partner_order_id),
-	                        DB_STR(a->partner_user_id),
-	                        DB_STR(a->item_name),
-	                        DB_I64(a->quantity),
-	                        DB_I64(a->amount),
-	                        DB_STR(ans->tid),
-	                        DB_STR(ans->aid),
-	                        DB_STR(a->sid),
-	                        DB_STR(ans->payment_method_type[0] ? ans->payment_method_type : NULL),
-	                        DB_I64(approved_total),
-	                        DB_I64(ans->amount.tax_free),
-	                        DB_I64(ans->amount.vat),
-	                        DB_I64(ans->amount.point),
-	                        DB_I64(ans->amount.discount),
-	                        DB_I64(approved_at),
-	                        DB_STR(json),
-	                        DB_I64(now),
-	                        DB_I64(now)};
-	rc = db_exec(db, sql_payment_insert, pp, sizeof(pp) / sizeof(pp[0]), NULL, NULL);
-	if (rc)
-		goto out;
-	struct db_param sp[] = {DB_I64(a->item_id), DB_I64(a->quantity), DB_I64(order_id),
-	                        DB_I64(now)};
-	rc = db_exec(db, sql_sales_delta, sp, 4, NULL, NULL);
-	if (rc)
-		goto out;
-	rc = cycle_upsert(db, a, "PAID", prev_counted(s, a) + 1, a->amount, (int64_t)order_id,
-	                  approved_at, now);
-	if (rc)
-		goto out;
-	struct db_param ap[] = {DB_STR(ans->tid),
-	                        DB_STR(ans->aid),
-	                        DB_I64(approved_total),
-	                        DB_I64(mismatch ? 1 : 0),
-	                        DB_I64(approved_at),
-	                        DB_STR(json),
-	                        DB_I64(order_id),
-	                        DB_I64(now),
-	                        DB_STR(resolved_by),
-	                        DB_I64(now),
-	                        DB_I64(a->id)};
-	rc = db_exec(db, sql_att_approved, ap, sizeof(ap) / sizeof(ap[0]), NULL, NULL);
-	if (rc)
-		goto out;
-	bool cancelled = sub_cancelled(s);
-	struct db_param up[] = {DB_STR(cancelled ? "SUBSCRIBE_CANCEL" : "SUBSCRIPTION"),
-	                        day_param(last, lday),
-	                        day_param(settled, sday),
-	                        cancelled ? DB_NULL() : day_param(next, nday),
-	                        DB_I64(now),
-	                        DB_I64(a->subscription_id)};
-	rc = db_exec(db, sql_sub_paid, up, sizeof(up) / sizeof(up[0]), NULL, NULL);
-	if (rc)
-		goto out;
-	if (st) {
-		st->approved++;
-		st->amount_mismatch += mismatch;
-		st->sales_items += a->quantity;
-	}
-out:
-	free(json);
-	return rc;
 }
 
 static int att_failed(struct db *db, const struct billing_attempt *a,
@@ -838,6 +683,10 @@ static int apply_not_counted(struct db *db, const struct retry_policy *pol,
 }
 
 /* Applies one outcome to an attempt that must be in expect ("PENDING" or "UNKNOWN"). */
+static int apply_approved_batch(struct db *db, const struct billing_outcome *const *ok, size_t n,
+                                int64_t now, const char *expect, const char *resolved_by,
+                                struct billing_apply_stats *st);
+
 static int apply_one(struct db *db, const struct retry_policy *pol, const struct billing_attempt *a,
                      const struct billing_answer *ans, int64_t now, const char *expect,
                      const char *resolved_by, struct billing_apply_stats *st)
@@ -862,9 +711,12 @@ static int apply_one(struct db *db, const struct retry_policy *pol, const struct
 		goto out;
 	}
 	switch (ans->cls) {
-	case PAY_OK:
-		rc = apply_approved(db, a, ans, &s, gate, now, resolved_by, st);
+	case PAY_OK: {
+		struct billing_outcome o = {a, ans};
+		const struct billing_outcome *one = &o;
+		rc = apply_approved_batch(db, &one, 1, now, expect, resolved_by, st);
 		break;
+	}
 	case PAY_DECLINED:
 	case PAY_SID_DEAD:
 	case PAY_LIMIT:
@@ -889,9 +741,9 @@ out:
  * The common outcome of a pass is APPROVED, and each one writes seven rows. Written one outcome
  * at a time that is ~10 statements per charge; here the batch's facts go to MariaDB as one JSON
  * document (computed in C: the anchored schedule, the amounts, the approval JSON) and every
- * table gets one statement that reads it through JSON_TABLE: ~9 statements per batch. The
- * effects are exactly apply_approved's (the single-outcome path charge-now and the reconciler
- * use), and the same unique keys guard them.
+ * table gets one statement that reads it through JSON_TABLE: ~9 statements per batch. It is
+ * the only writer of approvals: a single outcome (charge-now, an admin's verdict) is a batch
+ * of one, so the schedule and the amounts are computed in one place (batch_row).
  */
 
 #define JT_ID "JSON_TABLE(?, '$[*]' COLUMNS (a BIGINT PATH '$.a')) j"
@@ -978,7 +830,7 @@ static const char sql_batch_attempts[] =
     " SET b.status = 'APPROVED', b.outcome = 'OK', b.counted = 0, b.tid = j.tid, b.aid = j.aid,"
     " b.approved_amount = j.tot, b.amount_mismatch = j.mm, b.approved_at = FROM_UNIXTIME(j.at),"
     " b.approval_result = j.res, b.order_id = o.order_id, b.error_code = NULL,"
-    " b.error_message = NULL, b.finished_at = FROM_UNIXTIME(?), b.resolved_by = 'GATEWAY',"
+    " b.error_message = NULL, b.finished_at = FROM_UNIXTIME(?), b.resolved_by = ?,"
     " b.updated_at = FROM_UNIXTIME(?)";
 static const char sql_batch_subs[] =
     "UPDATE subscriptions s JOIN " JT_OK " ON s.subscription_id = j.s"
@@ -1083,7 +935,8 @@ static int batch_row(cJSON *arr, const struct billing_attempt *a, const struct b
 
 /* The approved outcomes of a batch (all of class OK), in one go. */
 static int apply_approved_batch(struct db *db, const struct billing_outcome *const *ok, size_t n,
-                                int64_t now, struct billing_apply_stats *st)
+                                int64_t now, const char *expect, const char *resolved_by,
+                                struct billing_apply_stats *st)
 {
 	cJSON *ids = cJSON_CreateArray(), *facts = cJSON_CreateArray();
 	struct db_rows *lk = NULL;
@@ -1124,7 +977,7 @@ static int apply_approved_batch(struct db *db, const struct billing_outcome *con
 		for (size_t i = 0; i < n && !o; i++)
 			if (ok[i]->att->id == id)
 				o = ok[i];
-		if (!o || strcmp(row_s(lk, r, L_STATUS), "PENDING") != 0) {
+		if (!o || strcmp(row_s(lk, r, L_STATUS), expect) != 0) {
 			st->skipped++;
 			continue;
 		}
@@ -1141,7 +994,7 @@ static int apply_approved_batch(struct db *db, const struct billing_outcome *con
 	}
 	struct db_param f2[] = {DB_I64(now), DB_I64(now), DB_STR(facts_text)};
 	struct db_param f1[] = {DB_I64(now), DB_STR(facts_text)};
-	struct db_param p2[] = {DB_STR(facts_text), DB_I64(now), DB_I64(now)};
+	struct db_param pa[] = {DB_STR(facts_text), DB_I64(now), DB_STR(resolved_by), DB_I64(now)};
 	struct db_param p1[] = {DB_STR(facts_text), DB_I64(now)};
 	rc = db_exec(db, sql_batch_orders, f2, 3, NULL, NULL);
 	if (rc == 0)
@@ -1156,7 +1009,7 @@ static int apply_approved_batch(struct db *db, const struct billing_outcome *con
 	if (rc == 0)
 		rc = db_exec(db, sql_batch_cycles, f2, 3, NULL, NULL);
 	if (rc == 0)
-		rc = db_exec(db, sql_batch_attempts, p2, 3, NULL, NULL);
+		rc = db_exec(db, sql_batch_attempts, pa, 4, NULL, NULL);
 	if (rc == 0)
 		rc = db_exec(db, sql_batch_subs, p1, 2, NULL, NULL);
 out:
@@ -1190,11 +1043,10 @@ static int apply_fn(struct db *db, void *arg)
 	for (size_t i = 0; i < t->n; i++)
 		if (t->o[i].ans->cls == PAY_OK)
 			ok[nok++] = &t->o[i];
-	/* one outcome alone takes the plain path (charge-now, the reconciler, small batches) */
-	if (nok > 1)
-		rc = apply_approved_batch(db, ok, nok, t->now, &t->st);
+	if (nok > 0)
+		rc = apply_approved_batch(db, ok, nok, t->now, "PENDING", "GATEWAY", &t->st);
 	for (size_t i = 0; rc == 0 && i < t->n; i++)
-		if (nok <= 1 || t->o[i].ans->cls != PAY_OK)
+		if (t->o[i].ans->cls != PAY_OK)
 			rc = apply_one(db, t->pol, t->o[i].att, t->o[i].ans, t->now, "PENDING",
 			               "GATEWAY", &t->st);
 	free(ok);
