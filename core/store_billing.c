@@ -66,17 +66,26 @@ static enum billing_by by_parse(const char *s)
 #define CAND_COLS                                                                                  \
 	"s.subscription_id, s.quantity, s.item_id, s.cid, s.sid, s.partner_user_id "
 
+/* What is due (API.md §2.7), one definition for the claims, the backlog and --dry-run. */
+#define DUE_HOLD_OVER " (s.charge_hold_until IS NULL OR s.charge_hold_until <= FROM_UNIXTIME(?))"
+/* a scheduled retry; parameters: now, now */
+#define DUE_RETRY_WHERE                                                                            \
+	" s.retry_state = 'SCHEDULED' AND s.next_retry_at <= FROM_UNIXTIME(?)"                      \
+	" AND s.status = 'SUBSCRIBE_PAYMENT_FAIL' AND s.failed_cycle_date IS NOT NULL AND"         \
+	DUE_HOLD_OVER
+/* a cycle at its charge time; parameters: cutoff date, now */
+#define DUE_CYCLE_WHERE                                                                            \
+	" s.status = 'SUBSCRIPTION' AND s.next_payment_date <= ? AND s.retry_state = 'NONE' AND"    \
+	DUE_HOLD_OVER
+
 static const char sql_due_retries[] =
     "SELECT " CAND_COLS ", " DATE_OF("s.failed_cycle_date") " FROM subscriptions s"
-    " WHERE s.retry_state = 'SCHEDULED' AND s.next_retry_at <= FROM_UNIXTIME(?)"
-    " AND s.status = 'SUBSCRIBE_PAYMENT_FAIL' AND s.failed_cycle_date IS NOT NULL"
-    " AND (s.charge_hold_until IS NULL OR s.charge_hold_until <= FROM_UNIXTIME(?))"
+    " WHERE" DUE_RETRY_WHERE
     " AND NOT EXISTS (SELECT 1 FROM billing_attempt b WHERE b.open_sid = s.sid)"
     " ORDER BY s.next_retry_at, s.subscription_id LIMIT ? FOR UPDATE SKIP LOCKED";
 static const char sql_due_cycles[] =
     "SELECT " CAND_COLS ", " DATE_OF("s.next_payment_date") " FROM subscriptions s"
-    " WHERE s.status = 'SUBSCRIPTION' AND s.next_payment_date <= ? AND s.retry_state = 'NONE'"
-    " AND (s.charge_hold_until IS NULL OR s.charge_hold_until <= FROM_UNIXTIME(?))"
+    " WHERE" DUE_CYCLE_WHERE
     " AND NOT EXISTS (SELECT 1 FROM billing_attempt b WHERE b.open_sid = s.sid)"
     " ORDER BY s.next_payment_date, s.subscription_id LIMIT ? FOR UPDATE SKIP LOCKED";
 static const char sql_item[] = "SELECT product_name, origin_price, discount_p10, discount_price,"
@@ -1455,10 +1464,8 @@ int store_billing_verdict_rejected(struct db *db, int64_t id, const char *note, 
 }
 
 static const char sql_backlog[] =
-    "SELECT (SELECT COUNT(*) FROM subscriptions WHERE status = 'SUBSCRIPTION'"
-    " AND next_payment_date <= ? AND retry_state = 'NONE')"
-    " + (SELECT COUNT(*) FROM subscriptions WHERE retry_state = 'SCHEDULED'"
-    " AND next_retry_at <= FROM_UNIXTIME(?)),"
+    "SELECT (SELECT COUNT(*) FROM subscriptions s WHERE" DUE_CYCLE_WHERE ")"
+    " + (SELECT COUNT(*) FROM subscriptions s WHERE" DUE_RETRY_WHERE "),"
     " (SELECT COUNT(*) FROM billing_attempt WHERE status = 'UNKNOWN'),"
     " (SELECT COUNT(*) FROM billing_attempt WHERE status = 'UNKNOWN' AND needs_admin = 1),"
     " (SELECT COUNT(*) FROM billing_attempt WHERE status = 'PENDING'),"
@@ -1468,8 +1475,8 @@ int store_billing_backlog(struct db *db, int64_t now, int32_t cutoff, struct bil
 {
 	struct db_rows *rows = NULL;
 	char day[CLOCK_DATE_LEN];
-	struct db_param p[] = {day_param(cutoff, day), DB_I64(now)};
-	int rc = db_query(db, sql_backlog, p, 2, &rows);
+	struct db_param p[] = {day_param(cutoff, day), DB_I64(now), DB_I64(now), DB_I64(now)};
+	int rc = db_query(db, sql_backlog, p, 4, &rows);
 
 	if (rc)
 		return rc;
@@ -1484,15 +1491,10 @@ int store_billing_backlog(struct db *db, int64_t now, int32_t cutoff, struct bil
 
 static const char sql_due_list[] =
     "SELECT s.subscription_id, " DATE_OF("s.failed_cycle_date") ", s.quantity * i.real_price, 1"
-    " FROM subscriptions s JOIN items i ON i.item_id = s.item_id"
-    " WHERE s.retry_state = 'SCHEDULED' AND s.next_retry_at <= FROM_UNIXTIME(?)"
-    " AND s.status = 'SUBSCRIBE_PAYMENT_FAIL'"
-    " AND (s.charge_hold_until IS NULL OR s.charge_hold_until <= FROM_UNIXTIME(?))"
+    " FROM subscriptions s JOIN items i ON i.item_id = s.item_id WHERE" DUE_RETRY_WHERE
     " UNION ALL SELECT s.subscription_id, " DATE_OF("s.next_payment_date") ","
     " s.quantity * i.real_price, 0 FROM subscriptions s JOIN items i ON i.item_id = s.item_id"
-    " WHERE s.status = 'SUBSCRIPTION' AND s.next_payment_date <= ? AND s.retry_state = 'NONE'"
-    " AND (s.charge_hold_until IS NULL OR s.charge_hold_until <= FROM_UNIXTIME(?))"
-    " LIMIT ?";
+    " WHERE" DUE_CYCLE_WHERE " LIMIT ?";
 
 int store_billing_due_list(struct db *db, int64_t now, int32_t cutoff, struct billing_due *out,
                            size_t max, size_t *n)
